@@ -1,0 +1,51 @@
+"""The HTTP API: FastAPI application factory."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from assay.api import errors
+from assay.api.limits import BodySizeLimit
+from assay.api.responses import OrjsonResponse
+from assay.api.routes import batches, keys, projects, tasks
+from assay.settings import Settings
+from assay.store.db import Store
+from assay.store.migrate import migrate
+
+DESCRIPTION = """
+The assay task API. Authenticate with `Authorization: Bearer <api key>`.
+Errors are RFC 9457 problem JSON with a machine `code` and `errors[].field` paths.
+Lists paginate with `limit` and the `next_token` of the previous page.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store = Store(settings.database_url)
+        migrate(store)
+        app.state.store = store
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="assay",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=OrjsonResponse,
+    )
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (keys, projects, batches, tasks):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz():
+        """Liveness and database reachability; needs no key."""
+        with app.state.store.read() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

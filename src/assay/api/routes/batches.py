@@ -1,0 +1,43 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from assay.api.auth import MANAGER, store_of
+from assay.engine import batches
+from assay.schemas import BatchCreate, BatchOut, BatchStatusOut, Page
+from assay.store.db import Store
+
+router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[MANAGER])
+
+
+@router.post("", status_code=201, response_model=BatchOut)
+def create_batch(body: BatchCreate, store: Store = Depends(store_of)):
+    """Create a staging batch. A name already used in the project is a 409 with its id."""
+    return batches.create_batch(store, body.model_dump(mode="json"))
+
+
+@router.get("", response_model=Page[BatchOut])
+def list_batches(
+    project: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    next_token: str | None = None,
+    store: Store = Depends(store_of),
+):
+    docs, token = batches.list_batches(store, project, limit, next_token)
+    return {"docs": docs, "next_token": token}
+
+
+@router.get("/{batch_id}", response_model=BatchOut)
+def get_batch(batch_id: str, store: Store = Depends(store_of)):
+    return batches.get_batch(store, batch_id)
+
+
+@router.post("/{batch_id}/finalize", response_model=BatchOut)
+def finalize_batch(batch_id: str, store: Store = Depends(store_of)):
+    """Release the batch's tasks to workers (staging -> in_progress); safe to repeat."""
+    return batches.finalize_batch(store, batch_id)
+
+
+@router.get("/{batch_id}/status", response_model=BatchStatusOut)
+def batch_status(batch_id: str, store: Store = Depends(store_of)):
+    return batches.batch_status(store, batch_id)

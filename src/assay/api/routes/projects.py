@@ -1,0 +1,98 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from assay.api.auth import MANAGER, store_of
+from assay.engine import exports, imports, projects
+from assay.exchange.task_writers import FORMATS
+from assay.schemas import (
+    ImportReport,
+    Page,
+    ProjectCreate,
+    ProjectCreated,
+    ProjectOut,
+    ProjectUpdate,
+    TaskStatus,
+)
+from assay.store.db import Store
+
+router = APIRouter(prefix="/v1/projects", tags=["projects"], dependencies=[MANAGER])
+
+
+@router.post("", status_code=201, response_model=ProjectCreated)
+def create_project(body: ProjectCreate, store: Store = Depends(store_of)):
+    """Create a project. `callback_secret` signs its callbacks and is shown only here."""
+    return projects.create_project(store, body.model_dump(mode="json"))
+
+
+@router.get("", response_model=Page[ProjectOut])
+def list_projects(
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    next_token: str | None = None,
+    store: Store = Depends(store_of),
+):
+    docs, token = projects.list_projects(store, limit, next_token)
+    return {"docs": docs, "next_token": token}
+
+
+@router.get("/{project_id}", response_model=ProjectOut)
+def get_project(project_id: str, store: Store = Depends(store_of)):
+    return projects.get_project(store, project_id)
+
+
+@router.patch("/{project_id}", response_model=ProjectOut)
+def update_project(project_id: str, body: ProjectUpdate, store: Store = Depends(store_of)):
+    """Change instructions, overlap, callback_url or name; absent fields are left alone."""
+    return projects.update_project(
+        store, project_id, body.model_dump(mode="json", exclude_unset=True)
+    )
+
+
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        },
+    }
+}
+
+
+@router.post("/{project_id}/tasks:import", response_model=ImportReport, openapi_extra=IMPORT_BODY)
+async def import_tasks(
+    project_id: str,
+    request: Request,
+    batch: str | None = None,
+    store: Store = Depends(store_of),
+):
+    """Bulk-create tasks from NDJSON (one task object a line) or a JSON array.
+
+    Valid rows are stored in one transaction; rejected rows are listed by line and field;
+    rows whose unique_id already exists count as duplicates and change nothing.
+    """
+    body = await request.body()
+    return await run_in_threadpool(imports.import_tasks, store, project_id, batch, body)
+
+
+@router.get(
+    "/{project_id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {t: {} for t in FORMATS.values()}}},
+)
+def export_tasks(
+    project_id: str,
+    format: Annotated[str, Query(pattern="^(jsonl|csv|parquet)$")] = "jsonl",
+    status: TaskStatus | None = None,
+    batch: str | None = None,
+    store: Store = Depends(store_of),
+):
+    """Stream the project's tasks (with results once completed) in id order."""
+    exports.check_export(store, project_id)
+    return StreamingResponse(
+        exports.export_tasks(store, project_id, format, status, batch),
+        media_type=FORMATS[format],
+        headers={"Content-Disposition": f'attachment; filename="{project_id}.{format}"'},
+    )

@@ -1,0 +1,52 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from assay.api.auth import MANAGER, store_of
+from assay.api.responses import OrjsonResponse
+from assay.engine import tasks
+from assay.schemas import Page, TaskCreate, TaskOut, TaskStatus
+from assay.store.db import Store
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"], dependencies=[MANAGER])
+
+
+@router.post("", status_code=201, response_model=TaskOut)
+def create_task(body: TaskCreate, store: Store = Depends(store_of)):
+    """Create a task. A unique_id already used in the project is a 409 with `task_id`."""
+    return tasks.create_task(store, body.model_dump(mode="json", exclude_unset=True))
+
+
+@router.get("", response_model=Page[TaskOut])
+def list_tasks(
+    project: str | None = None,
+    batch: str | None = None,
+    status: TaskStatus | None = None,
+    unique_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    next_token: str | None = None,
+    store: Store = Depends(store_of),
+):
+    """Tasks in creation order; follow `next_token` for the next page."""
+    docs, token = tasks.list_tasks(
+        store,
+        project=project,
+        batch=batch,
+        status=status,
+        unique_id=unique_id,
+        limit=limit,
+        next_token=next_token,
+    )
+    # Rows come straight from the engine in the documented shape; skip re-validation.
+    return OrjsonResponse({"docs": docs, "next_token": token})
+
+
+@router.get("/{task_id}", response_model=TaskOut)
+def get_task(task_id: str, store: Store = Depends(store_of)):
+    return tasks.get_task(store, task_id)
+
+
+@router.post("/{task_id}/cancel", response_model=TaskOut)
+def cancel_task(task_id: str, store: Store = Depends(store_of)):
+    """Cancel a pending task (repeating it is harmless); other states are a 409."""
+    return tasks.cancel_task(store, task_id)

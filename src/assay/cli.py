@@ -1,0 +1,264 @@
+"""The `assay` command line: run the server, manage keys, import and export tasks."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from assay.client import DEFAULT_URL, AssayAPIError, Client
+from assay.settings import DEFAULT_DATA_DIR, DEFAULT_MAX_BODY_BYTES, Settings
+from assay.store.db import Store, database_url
+from assay.store.migrate import SchemaTooNew, migrate
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path, typer.Option(envvar="ASSAY_DATA_DIR", help="Where the SQLite database lives.")
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", envvar="ASSAY_DATABASE_URL", help="e.g. postgresql+psycopg://user@host/db"
+    ),
+]
+Url = Annotated[str, typer.Option(envvar="ASSAY_URL", help="The assay server.")]
+Key = Annotated[str | None, typer.Option(envvar="ASSAY_KEY", help="An API key.")]
+
+
+def _open_store(data_dir: Path, url: str | None) -> Store:
+    """Open and migrate the store, or exit with a clear message."""
+    store = Store(database_url(data_dir, url))
+    try:
+        migrate(store)
+    except SchemaTooNew as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    return store
+
+
+def _client(url: str, key: str | None) -> Client:
+    if not key:
+        err.print("[red]error:[/] pass --key or set ASSAY_KEY")
+        raise typer.Exit(2)
+    return Client(url, key)
+
+
+def _fail(exc: AssayAPIError) -> None:
+    err.print(f"[red]error:[/] {exc}")
+    for e in exc.problem.get("errors", []):
+        err.print(f"  {e.get('field')}: {e.get('message')}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
+    database_url_: DatabaseUrl = None,
+    sample: Annotated[
+        bool, typer.Option(help="On an empty database, create an admin key and a sample project.")
+    ] = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+):
+    """Run the API server (migrating the database first)."""
+    import uvicorn
+
+    from assay.engine.sample import seed_sample
+
+    url = database_url(data_dir, database_url_)
+    store = _open_store(data_dir, database_url_)
+    seeded = seed_sample(store) if sample else None
+    store.close()
+    base = f"http://{host}:{port}"
+    console.print(f"assay serving on [bold]{base}[/]  (API docs: {base}/docs)")
+    if seeded:
+        console.print(f"sample project: {seeded['project']}")
+        console.print("admin key (shown once, keep it):")
+        console.print(seeded["key"], highlight=False, soft_wrap=True)
+    elif sample:
+        console.print("the database already has keys; make another with `assay keys create`")
+    settings = Settings(database_url=url, max_body_bytes=max_body_bytes)
+    _run(settings, host, port, workers, uvicorn)
+
+
+def _run(settings: Settings, host: str, port: int, workers: int, uvicorn) -> None:
+    import os
+
+    os.environ["ASSAY_SERVE_DATABASE_URL"] = settings.database_url
+    os.environ["ASSAY_SERVE_MAX_BODY_BYTES"] = str(settings.max_body_bytes)
+    uvicorn.run(
+        "assay.api.serve:app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, manager, annotator or reviewer")],
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
+    database_url_: DatabaseUrl = None,
+):
+    """Create a key in the database directly; the key is the last line printed."""
+    from assay.engine.keys import ROLES, create_key
+
+    if role not in ROLES:
+        err.print(f"[red]error:[/] --role must be one of {', '.join(ROLES)}")
+        raise typer.Exit(2)
+    created = create_key(_open_store(data_dir, database_url_), role, name)
+    console.print(f"created {role} key {created['id']} (the secret is shown only now):")
+    print(created["key"])
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = Path(DEFAULT_DATA_DIR), database_url_: DatabaseUrl = None):
+    """List keys (never their secrets)."""
+    from assay.engine.keys import list_keys
+
+    store = _open_store(data_dir, database_url_)
+    table = Table("id", "role", "name", "prefix", "created", "revoked")
+    token = None
+    while True:
+        docs, token = list_keys(store, 100, token)
+        for k in docs:
+            table.add_row(
+                k["id"],
+                k["role"],
+                k["name"] or "",
+                k["prefix"],
+                k["created_at"],
+                k["revoked_at"] or "",
+            )
+        if not token:
+            break
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str, data_dir: DataDir = Path(DEFAULT_DATA_DIR), database_url_: DatabaseUrl = None
+):
+    """Revoke a key by id."""
+    from assay.engine.keys import revoke_key
+    from assay.errors import NotFound
+
+    try:
+        revoked = revoke_key(_open_store(data_dir, database_url_), key_id)
+    except NotFound as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"revoked {revoked['id']} at {revoked['revoked_at']}")
+
+
+@app.command("migrate")
+def migrate_command(data_dir: DataDir = Path(DEFAULT_DATA_DIR), database_url_: DatabaseUrl = None):
+    """Bring the database schema up to date (serve does this on start)."""
+    _open_store(data_dir, database_url_)
+    console.print("schema is up to date")
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help=".jsonl, .csv or .parquet")
+    ],
+    project: Annotated[str, typer.Option(help="Project id.")],
+    batch: Annotated[str | None, typer.Option(help="Batch id (must be staging).")] = None,
+    url: Url = DEFAULT_URL,
+    key: Key = None,
+    chunk_rows: int = 20_000,
+):
+    """Import tasks from a file, streaming it in chunks."""
+    from assay.exchange.task_readers import open_task_file
+
+    try:
+        task_file = open_task_file(file)
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    columns = [TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with _client(url, key) as client, Progress(*columns, console=err) as progress:
+        bar = progress.add_task("import", total=task_file.rows_estimate)
+        try:
+            report = client.import_tasks(
+                project,
+                task_file.rows(),
+                batch=batch,
+                chunk_rows=chunk_rows,
+                on_progress=lambda n: progress.advance(bar, n),
+            )
+        except AssayAPIError as exc:
+            _fail(exc)
+    console.print(
+        f"created {report['created']}, duplicate {report['duplicate']}, "
+        f"rejected {report['rejected']}"
+    )
+    for e in report["errors"][:50]:
+        console.print(f"  line {e['line']}: {e['field']}: {e['message']}", highlight=False)
+    if len(report["errors"]) > 50:
+        console.print(f"  ... and {len(report['errors']) - 50} more")
+    if report["rejected"]:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    project: Annotated[str, typer.Option(help="Project id.")],
+    format: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet")] = "jsonl",
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write ('-': stdout).")
+    ] = Path("-"),
+    status: Annotated[str | None, typer.Option(help="Only tasks with this status.")] = None,
+    url: Url = DEFAULT_URL,
+    key: Key = None,
+):
+    """Export a project's tasks, streaming to a file."""
+    columns = [TextColumn("exporting"), DownloadColumn(), TransferSpeedColumn()]
+    to_stdout = str(output) == "-"
+    with (
+        _client(url, key) as client,
+        Progress(*columns, console=err, disable=to_stdout) as progress,
+    ):
+        bar = progress.add_task("export", total=None)
+        sink = sys.stdout.buffer if to_stdout else output.open("wb")
+        try:
+            written = client.export(
+                project,
+                sink,
+                format=format,
+                status=status,
+                on_progress=lambda n: progress.advance(bar, n),
+            )
+        except AssayAPIError as exc:
+            _fail(exc)
+        finally:
+            if not to_stdout:
+                sink.close()
+    if not to_stdout:
+        err.print(f"wrote {written} bytes to {output}")
+
+
+if __name__ == "__main__":
+    app()

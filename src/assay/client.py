@@ -1,0 +1,194 @@
+"""Python SDK: `assay.Client(url, key)` speaks the HTTP API (the CLI uses it too)."""
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+import httpx
+import orjson
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+IMPORT_CHUNK_ROWS = 20_000
+IMPORT_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+class AssayAPIError(Exception):
+    """A 4xx/5xx answer; `problem` is the RFC 9457 body (code, detail, errors)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]):
+        self.status = status
+        self.problem = problem
+        self.code = problem.get("code")
+        super().__init__(f"{status} {problem.get('code')}: {problem.get('detail')}")
+
+
+class Client:
+    def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = 120):
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"detail": response.text}
+            raise AssayAPIError(response.status_code, problem)
+        return response.json() if response.content else None
+
+    @staticmethod
+    def _fields(**fields: Any) -> dict[str, Any]:
+        return {k: v for k, v in fields.items() if v is not None}
+
+    # --- health and keys ---------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/healthz")
+
+    def create_key(self, role: str, name: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/v1/keys", json=self._fields(role=role, name=name))
+
+    def list_keys(self, **query: Any) -> dict[str, Any]:
+        return self._call("GET", "/v1/keys", params=self._fields(**query))
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/keys/{key_id}/revoke")
+
+    # --- projects ------------------------------------------------------------------------
+
+    def create_project(self, name: str, kind: str, params: dict[str, Any], **more: Any):
+        body = self._fields(name=name, kind=kind, params=params, **more)
+        return self._call("POST", "/v1/projects", json=body)
+
+    def get_project(self, project_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/projects/{project_id}")
+
+    def list_projects(self, **query: Any) -> dict[str, Any]:
+        return self._call("GET", "/v1/projects", params=self._fields(**query))
+
+    def update_project(self, project_id: str, **changes: Any) -> dict[str, Any]:
+        return self._call("PATCH", f"/v1/projects/{project_id}", json=changes)
+
+    # --- batches -------------------------------------------------------------------------
+
+    def create_batch(self, project: str, name: str, callback_url: str | None = None):
+        body = self._fields(project=project, name=name, callback_url=callback_url)
+        return self._call("POST", "/v1/batches", json=body)
+
+    def get_batch(self, batch_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/batches/{batch_id}")
+
+    def list_batches(self, **query: Any) -> dict[str, Any]:
+        return self._call("GET", "/v1/batches", params=self._fields(**query))
+
+    def finalize_batch(self, batch_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/batches/{batch_id}/finalize")
+
+    def batch_status(self, batch_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/batches/{batch_id}/status")
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    def create_task(self, project: str, params: dict[str, Any], **more: Any) -> dict[str, Any]:
+        return self._call(
+            "POST", "/v1/tasks", json=self._fields(project=project, params=params, **more)
+        )
+
+    def get_task(self, task_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/tasks/{task_id}")
+
+    def list_tasks(self, **query: Any) -> dict[str, Any]:
+        """One page: {"docs": [...], "next_token": ...}."""
+        return self._call("GET", "/v1/tasks", params=self._fields(**query))
+
+    def iter_tasks(self, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every task matching the filters, following next_token across pages."""
+        while True:
+            page = self.list_tasks(**query)
+            yield from page["docs"]
+            if not page["next_token"]:
+                return
+            query["next_token"] = page["next_token"]
+
+    def cancel_task(self, task_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/tasks/{task_id}/cancel")
+
+    def import_tasks(
+        self,
+        project: str,
+        rows: Iterable[dict[str, Any] | tuple[int, bytes]],
+        batch: str | None = None,
+        chunk_rows: int = IMPORT_CHUNK_ROWS,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Import tasks in chunks (one request and one transaction each).
+
+        `rows` are task dicts, or (line number, encoded JSON object) pairs from a file
+        reader; rejected rows are reported with the caller's line numbers.
+        """
+        total = {"created": 0, "duplicate": 0, "rejected": 0, "errors": []}
+        for lines, payload in _chunks(rows, chunk_rows):
+            report = self._call(
+                "POST",
+                f"/v1/projects/{project}/tasks:import",
+                params=self._fields(batch=batch),
+                content=payload,
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+            for key in ("created", "duplicate", "rejected"):
+                total[key] += report[key]
+            for error in report["errors"]:
+                total["errors"].append(error | {"line": lines[error["line"] - 1]})
+            if on_progress:
+                on_progress(len(lines))
+        return total
+
+    def export(
+        self,
+        project: str,
+        out: IO[bytes],
+        format: str = "jsonl",
+        on_progress: Callable[[int], None] | None = None,
+        **query: Any,
+    ) -> int:
+        """Stream an export into a binary file object; returns the bytes written."""
+        written = 0
+        params = self._fields(format=format, **query)
+        with self.http.stream("GET", f"/v1/projects/{project}/export", params=params) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise AssayAPIError(response.status_code, response.json())
+            for block in response.iter_bytes():
+                out.write(block)
+                written += len(block)
+                if on_progress:
+                    on_progress(len(block))
+        return written
+
+
+def _chunks(
+    rows: Iterable[dict[str, Any] | tuple[int, bytes]], chunk_rows: int
+) -> Iterator[tuple[list[int], bytes]]:
+    """Group rows into NDJSON bodies, remembering each row's source line number."""
+    lines: list[int] = []
+    parts: list[bytes] = []
+    size = 0
+    for number, row in enumerate(rows, start=1):
+        line, encoded = row if isinstance(row, tuple) else (number, orjson.dumps(row))
+        lines.append(line)
+        parts.append(encoded)
+        size += len(encoded) + 1
+        if len(parts) >= chunk_rows or size >= IMPORT_CHUNK_BYTES:
+            yield lines, b"\n".join(parts)
+            lines, parts, size = [], [], 0
+    if parts:
+        yield lines, b"\n".join(parts)

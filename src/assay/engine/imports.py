@@ -1,0 +1,44 @@
+"""Bulk import: one request is one transaction; bad rows are reported, good rows stored."""
+
+from typing import Any
+
+import orjson
+
+from assay.engine.tasks import check_destination, insert_new_tasks, task_row
+from assay.exchange.task_rows import parse_body
+from assay.ids import new_ids, utc_now
+from assay.store.db import Store
+
+
+def import_tasks(
+    store: Store, project_id: str, batch_id: str | None, body: bytes
+) -> dict[str, Any]:
+    """Store every valid row of `body`; duplicates of an existing unique_id are skipped.
+
+    Returns {created, duplicate, rejected, errors: [{line, field, message}]}.
+    """
+    now = utc_now()
+    errors: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    parsed = list(parse_body(body))
+    ids = iter(new_ids(len(parsed)))
+    rejected = 0
+    for line, outcome in parsed:
+        if isinstance(outcome, list):
+            rejected += 1
+            errors.extend(vars(p) for p in outcome)
+            continue
+        try:
+            rows.append(task_row(next(ids), project_id, batch_id, outcome, now))
+        except orjson.JSONEncodeError as exc:
+            rejected += 1
+            errors.append({"line": line, "field": "params", "message": str(exc)})
+    with store.write() as conn:
+        check_destination(conn, project_id, batch_id)
+        created = conn.execute(insert_new_tasks(store.dialect), rows).rowcount if rows else 0
+    return {
+        "created": created,
+        "duplicate": len(rows) - created,
+        "rejected": rejected,
+        "errors": errors,
+    }

@@ -1,0 +1,87 @@
+"""API keys: random secrets shown once, stored as SHA-256 digests, each with one role."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from assay.engine.pagination import decode_token, paginate
+from assay.errors import NotFound
+from assay.ids import new_id, utc_now
+from assay.store.db import Store, as_dict
+from assay.store.tables import api_keys
+
+KEY_PREFIX = "assay_"
+ROLES = ("admin", "manager", "annotator", "reviewer")
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    role: str
+    name: str | None
+
+
+def digest(secret: str) -> str:
+    # Keys carry 256 random bits, so a fast digest is as strong as a slow KDF here.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _public(row) -> dict:
+    out = as_dict(row)
+    out.pop("key_hash", None)
+    return out
+
+
+def create_key(store: Store, role: str, name: str | None = None) -> dict:
+    """Create a key; the returned dict's `key` is the only time the secret is seen."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = {
+        "id": new_id(),
+        "name": name,
+        "role": role,
+        "key_hash": digest(secret),
+        "prefix": secret[: len(KEY_PREFIX) + 6],
+        "created_at": utc_now(),
+        "revoked_at": None,
+    }
+    with store.write() as conn:
+        conn.execute(api_keys.insert(), row)
+    return _public(row) | {"key": secret}
+
+
+def authenticate(store: Store, secret: str) -> Principal | None:
+    with store.read() as conn:
+        row = conn.execute(
+            select(api_keys.c.id, api_keys.c.role, api_keys.c.name).where(
+                api_keys.c.key_hash == digest(secret), api_keys.c.revoked_at.is_(None)
+            )
+        ).first()
+    return Principal(row.id, row.role, row.name) if row else None
+
+
+def list_keys(store: Store, limit: int, next_token: str | None) -> tuple[list[dict], str | None]:
+    after = decode_token(next_token)
+    query = select(api_keys).order_by(api_keys.c.id).limit(limit + 1)
+    if after:
+        query = query.where(api_keys.c.id > after)
+    with store.read() as conn:
+        rows = [_public(r) for r in conn.execute(query)]
+    return paginate(rows, limit)
+
+
+def revoke_key(store: Store, key_id: str) -> dict:
+    """Revoke a key; revoking twice is harmless and keeps the first revocation time."""
+    with store.write() as conn:
+        conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=utc_now())
+        )
+        row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+    if row is None:
+        raise NotFound("key", key_id)
+    return _public(row)

@@ -1,0 +1,137 @@
+"""Tasks: create (idempotent on unique_id), read, list, cancel."""
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from assay.engine.batches import open_batch_for_tasks
+from assay.engine.pagination import decode_token, paginate
+from assay.engine.projects import require_project
+from assay.errors import Conflict, NotFound
+from assay.ids import new_id, utc_now
+from assay.store.db import Store, as_dict
+from assay.store.tables import tasks
+
+JSON_COLUMNS = ("params", "metadata", "response")
+
+
+def insert_new_tasks(dialect: str) -> Insert:
+    """INSERT that skips rows whose (project, unique_id) already exists, on either database."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    # preserve_rowcount: the number of rows really inserted is how duplicates are counted.
+    return insert(tasks).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+
+
+def task_row(
+    task_id: str, project_id: str, batch_id: str | None, fields: dict[str, Any], now: str
+) -> dict[str, Any]:
+    """The stored row for a validated task (raises orjson.JSONEncodeError on unencodable JSON)."""
+    metadata = fields.get("metadata")
+    return {
+        "id": task_id,
+        "project_id": project_id,
+        "batch_id": batch_id,
+        "status": "pending",
+        "params": orjson.dumps(fields["params"]).decode(),
+        "unique_id": fields.get("unique_id"),
+        "metadata": None if metadata is None else orjson.dumps(metadata).decode(),
+        "callback_url": fields.get("callback_url"),
+        "priority": fields.get("priority") or 0,
+        "response": None,
+        "created_at": now,
+        "completed_at": None,
+        "canceled_at": None,
+    }
+
+
+def public_task(mapping) -> dict[str, Any]:
+    out = as_dict(mapping)
+    out["project"] = out.pop("project_id")
+    out["batch"] = out.pop("batch_id")
+    for column in JSON_COLUMNS:
+        if out[column] is not None:
+            out[column] = orjson.loads(out[column])
+    return out
+
+
+def check_destination(conn: Connection, project_id: str, batch_id: str | None) -> None:
+    require_project(conn, project_id)
+    if batch_id is not None:
+        open_batch_for_tasks(conn, batch_id, project_id)
+
+
+def existing_task_id(conn: Connection, project_id: str, unique_id: str) -> str | None:
+    return conn.execute(
+        select(tasks.c.id).where(tasks.c.project_id == project_id, tasks.c.unique_id == unique_id)
+    ).scalar()
+
+
+def create_task(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+    """Create one task. A unique_id already used in the project raises a 409 naming the task."""
+    row = task_row(new_id(), spec["project"], spec.get("batch"), spec, utc_now())
+    with store.write() as conn:
+        check_destination(conn, spec["project"], spec.get("batch"))
+        if conn.execute(insert_new_tasks(store.dialect), row).rowcount == 0:
+            existing = existing_task_id(conn, spec["project"], spec["unique_id"])
+            raise Conflict(
+                "duplicate_unique_id",
+                f"the project already has a task with unique_id {spec['unique_id']!r}",
+                task_id=existing,
+            )
+    return public_task(row)
+
+
+def get_task(store: Store, task_id: str) -> dict[str, Any]:
+    with store.read() as conn:
+        row = conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+    if row is None:
+        raise NotFound("task", task_id)
+    return public_task(row)
+
+
+def list_tasks(
+    store: Store,
+    *,
+    project: str | None = None,
+    batch: str | None = None,
+    status: str | None = None,
+    unique_id: str | None = None,
+    limit: int = 100,
+    next_token: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    after = decode_token(next_token)
+    query = select(tasks).order_by(tasks.c.id).limit(limit + 1)
+    for column, value in (
+        (tasks.c.project_id, project),
+        (tasks.c.batch_id, batch),
+        (tasks.c.status, status),
+        (tasks.c.unique_id, unique_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if after:
+        query = query.where(tasks.c.id > after)
+    with store.read() as conn:
+        rows = [public_task(r) for r in conn.execute(query)]
+    return paginate(rows, limit)
+
+
+def cancel_task(store: Store, task_id: str) -> dict[str, Any]:
+    """pending -> canceled. Canceling a canceled task is a no-op; other states are a 409."""
+    with store.write() as conn:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.status == "pending")
+            .values(status="canceled", canceled_at=utc_now())
+        )
+        row = conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+        if row is None:
+            raise NotFound("task", task_id)
+        if row.status != "canceled":
+            raise Conflict(
+                "task_not_pending", f"task {task_id!r} is {row.status}; only pending tasks cancel"
+            )
+    return public_task(row)

@@ -1,0 +1,109 @@
+"""Write exported tasks as JSONL, CSV or Parquet, chunk by chunk, never the whole set.
+
+Rows arrive as tuples in EXPORT_COLUMNS order with JSON columns still as their stored
+text, so JSONL embeds them without decoding and CSV/Parquet carry them as strings.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+EXPORT_COLUMNS = (
+    "id",
+    "project",
+    "batch",
+    "status",
+    "params",
+    "unique_id",
+    "metadata",
+    "callback_url",
+    "priority",
+    "response",
+    "created_at",
+    "completed_at",
+    "canceled_at",
+)
+JSON_COLUMNS = frozenset({"params", "metadata", "response"})
+FORMATS = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+Chunk = Sequence[Sequence]
+
+
+def write_jsonl(chunks: Iterable[Chunk]) -> Iterator[bytes]:
+    json_at = [i for i, c in enumerate(EXPORT_COLUMNS) if c in JSON_COLUMNS]
+    fragment = orjson.Fragment
+    for chunk in chunks:
+        out = []
+        for row in chunk:
+            values = list(row)
+            for i in json_at:
+                if values[i] is not None:
+                    values[i] = fragment(values[i])
+            out.append(orjson.dumps(dict(zip(EXPORT_COLUMNS, values, strict=True))))
+        out.append(b"")
+        yield b"\n".join(out)
+
+
+def write_csv(chunks: Iterable[Chunk]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for chunk in chunks:
+        writer.writerows(chunk)
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+PARQUET_SCHEMA = pa.schema(
+    [(c, pa.int64() if c == "priority" else pa.string()) for c in EXPORT_COLUMNS]
+)
+
+
+class _Sink(io.RawIOBase):
+    """A write-only file that hands back what was written since the last drain."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        out, self.parts = b"".join(self.parts), []
+        return out
+
+
+def write_parquet(chunks: Iterable[Chunk]) -> Iterator[bytes]:
+    sink = _Sink()
+    with pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="zstd") as writer:
+        for chunk in chunks:
+            columns = list(zip(*chunk, strict=True)) if chunk else [[] for _ in EXPORT_COLUMNS]
+            writer.write_table(
+                pa.Table.from_arrays(
+                    [
+                        pa.array(col, type=f.type)
+                        for col, f in zip(columns, PARQUET_SCHEMA, strict=True)
+                    ],
+                    schema=PARQUET_SCHEMA,
+                )
+            )
+            yield sink.drain()
+    yield sink.drain()
+
+
+WRITERS = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}

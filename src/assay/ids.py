@@ -1,0 +1,37 @@
+"""Opaque, time-ordered identifiers.
+
+Ids sort in creation order (12 hex digits of milliseconds, then a per-process counter,
+then randomness), so a table keyed by id gives cursor pagination for free and inserts
+append to the end of its index instead of scattering across it.
+"""
+
+import itertools
+import os
+import secrets
+import threading
+import time
+
+_counter = itertools.count(secrets.randbits(24))
+_lock = threading.Lock()
+
+
+def new_ids(n: int) -> list[str]:
+    """Return n fresh ids, ascending."""
+    with _lock:
+        start = next(_counter)
+        for _ in range(n - 1):
+            next(_counter)
+    stamp = f"{time.time_ns() // 1_000_000:012x}"
+    noise = os.urandom(3 * n).hex()
+    return [f"{stamp}{(start + i) & 0xFFFFFF:06x}{noise[6 * i : 6 * i + 6]}" for i in range(n)]
+
+
+def new_id() -> str:
+    return new_ids(1)[0]
+
+
+def utc_now() -> str:
+    """Current UTC time as ISO-8601 with microseconds and a Z: sortable as text."""
+    t = time.time_ns() // 1000
+    seconds, micros = divmod(t, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"

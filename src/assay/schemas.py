@@ -1,0 +1,165 @@
+"""Wire models: what clients send and receive. Shared by the API, the engine and the SDK."""
+
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PlainSerializer
+
+from assay.kinds import KINDS
+from assay.text import Text
+
+Name = Annotated[Text, Field(min_length=1, max_length=200)]
+UniqueId = Annotated[Text, Field(min_length=1, max_length=256)]
+Url = Annotated[AnyHttpUrl, Field(max_length=2000), PlainSerializer(str, return_type=str)]
+Priority = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Overlap = Annotated[int, Field(ge=1, le=50)]
+Instructions = Annotated[Text, Field(max_length=200_000)]
+Role = Literal["admin", "manager", "annotator", "reviewer"]
+KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+TaskStatus = Literal["pending", "completed", "canceled", "error"]
+BatchStatus = Literal["staging", "in_progress", "completed"]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+class ProjectCreate(Request):
+    name: Name
+    kind: KindName
+    params: dict[str, Any] = Field(
+        description="Settings of the kind; categorization: {labels: [2+ distinct], multi}"
+    )
+    instructions: Instructions = ""
+    overlap: Overlap = 1
+    callback_url: Url | None = None
+
+
+class ProjectUpdate(Request):
+    name: Name | None = None
+    instructions: Instructions | None = None
+    overlap: Overlap | None = None
+    callback_url: Url | None = None
+
+
+class ProjectOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    params: dict[str, Any]
+    instructions: str
+    overlap: int
+    callback_url: str | None
+    created_at: str
+    updated_at: str
+
+
+class ProjectCreated(ProjectOut):
+    callback_secret: str = Field(description="Signs callbacks; shown only here")
+
+
+# --- batches --------------------------------------------------------------------------
+
+
+class BatchCreate(Request):
+    project: str
+    name: Name
+    callback_url: Url | None = None
+
+
+class BatchOut(BaseModel):
+    id: str
+    project: str
+    name: str
+    status: BatchStatus
+    callback_url: str | None
+    created_at: str
+    finalized_at: str | None
+    completed_at: str | None
+
+
+class BatchStatusOut(BaseModel):
+    id: str
+    status: BatchStatus
+    total: int
+    counts: dict[TaskStatus, int]
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+class TaskFields(Request):
+    """One task as a client submits it; a row of a bulk import has exactly these fields."""
+
+    params: dict[str, Any] = Field(description='The item, e.g. {"text": ...}')
+    unique_id: UniqueId | None = Field(None, description="Idempotency key, unique per project")
+    metadata: dict[str, Any] | None = None
+    callback_url: Url | None = None
+    priority: Priority = 0
+
+
+class TaskCreate(TaskFields):
+    project: str
+    batch: str | None = None
+
+
+class TaskOut(BaseModel):
+    id: str
+    project: str
+    batch: str | None
+    status: TaskStatus
+    params: dict[str, Any]
+    unique_id: str | None
+    metadata: dict[str, Any] | None
+    callback_url: str | None
+    priority: int
+    response: dict[str, Any] | None
+    created_at: str
+    completed_at: str | None
+    canceled_at: str | None
+
+
+class RowError(BaseModel):
+    line: int
+    field: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    created: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    errors: list[RowError] = Field(default_factory=list)
+
+
+# --- keys -----------------------------------------------------------------------------
+
+
+class KeyCreate(Request):
+    role: Role
+    name: Name | None = None
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str | None
+    role: Role
+    prefix: str
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The secret; shown only here")
+
+
+# --- lists ----------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    docs: list[T]
+    next_token: str | None

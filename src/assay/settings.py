@@ -1,0 +1,12 @@
+"""Runtime settings shared by the server and the CLI."""
+
+from dataclasses import dataclass
+
+DEFAULT_DATA_DIR = "./assay-data"
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

@@ -1,0 +1,79 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations must produce exactly this.
+
+Times are UTC ISO-8601 text (sortable, identical on SQLite and PostgreSQL) and JSON
+documents are stored as their text so exports can stream them without re-encoding.
+"""
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200)),
+    Column("role", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("instructions", Text, nullable=False),
+    Column("overlap", Integer, nullable=False),
+    Column("callback_url", String(2000)),
+    Column("callback_secret", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("callback_url", String(2000)),
+    Column("created_at", String(32), nullable=False),
+    Column("finalized_at", String(32)),
+    Column("completed_at", String(32)),
+    Index("ux_batches_project_name", "project_id", "name", unique=True),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("batch_id", String(32), ForeignKey("batches.id")),
+    Column("status", String(16), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("unique_id", String(256)),
+    Column("metadata", Text),
+    Column("callback_url", String(2000)),
+    Column("priority", Integer, nullable=False),
+    Column("response", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("completed_at", String(32)),
+    Column("canceled_at", String(32)),
+    Index("ix_tasks_project", "project_id", "id"),
+    Index("ix_tasks_project_status", "project_id", "status", "id"),
+    Index("ix_tasks_batch_status", "batch_id", "status"),
+    Index(
+        "ux_tasks_project_unique_id",
+        "project_id",
+        "unique_id",
+        unique=True,
+        sqlite_where=text("unique_id IS NOT NULL"),
+        postgresql_where=text("unique_id IS NOT NULL"),
+    ),
+)

@@ -1,0 +1,153 @@
+"""Real servers on real databases: every API test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is expected at 127.0.0.1:5432 (user postgres, database `test`, trust auth);
+each test run gets a fresh database of its own. If it is not reachable the run fails.
+"""
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from assay.api.app import create_app
+from assay.engine.keys import create_key
+from assay.settings import Settings
+from assay.store.db import Store
+from assay.store.migrate import migrate
+
+PG_ADMIN_DSN = os.environ.get("ASSAY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_MAX_BODY = 4 * 1024 * 1024
+ROLES = ("admin", "manager", "annotator", "reviewer")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    name = f"assay_test_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required for the test suite ({PG_ADMIN_DSN}): {exc}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningServer:
+    """A uvicorn server on a free port, in a thread of the test process."""
+
+    def __init__(self, settings: Settings):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.settings = settings
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        self.store = Store(settings.database_url)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.store.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def server(backend, tmp_path_factory, request) -> Iterator[RunningServer]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'assay.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    running = RunningServer(Settings(database_url=url, max_body_bytes=TEST_MAX_BODY))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def keys(server) -> dict[str, str]:
+    """One key per role, created the way `assay keys create` does."""
+    migrate(server.store)
+    return {role: create_key(server.store, role, f"test {role}")["key"] for role in ROLES}
+
+
+@pytest.fixture
+def api(server, keys) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as admin."""
+    with httpx.Client(base_url=server.url, headers=auth(keys["admin"]), timeout=60) as c:
+        yield c
+
+
+@pytest.fixture
+def as_role(server, keys):
+    clients = []
+
+    def make(role: str | None) -> httpx.Client:
+        headers = auth(keys[role]) if role else {}
+        c = httpx.Client(base_url=server.url, headers=headers, timeout=60)
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def project(api) -> dict:
+    response = api.post(
+        "/v1/projects",
+        json={
+            "name": f"p-{secrets.token_hex(3)}",
+            "kind": "categorization",
+            "params": {"labels": ["cat", "dog", "bird"]},
+            "instructions": "# Pick the animal",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None,
+                   field: str | None = None) -> dict:
+    """Check an RFC 9457 problem response and return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    for key in ("type", "title", "status", "detail", "code", "errors"):
+        assert key in body, body
+    assert body["status"] == status
+    if code:
+        assert body["code"] == code, body
+    if field:
+        assert field in [e["field"] for e in body["errors"]], body
+    return body
