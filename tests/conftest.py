@@ -137,8 +137,9 @@ def project(api) -> dict:
     return response.json()
 
 
-def assert_problem(response: httpx.Response, status: int, code: str | None = None,
-                   field: str | None = None) -> dict:
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None, field: str | None = None
+) -> dict:
     """Check an RFC 9457 problem response and return its body."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

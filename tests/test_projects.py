@@ -90,21 +90,30 @@ def test_overlap_out_of_range_and_bad_callback_url(api):
     for overlap in (0, 51, "three"):
         response = api.post(
             "/v1/projects",
-            json={"name": "x", "kind": "categorization", "params": {"labels": ["a", "b"]},
-                  "overlap": overlap},
+            json={
+                "name": "x",
+                "kind": "categorization",
+                "params": {"labels": ["a", "b"]},
+                "overlap": overlap,
+            },
         )
         assert_problem(response, 422, "invalid", "overlap")
     response = api.post(
         "/v1/projects",
-        json={"name": "x", "kind": "categorization", "params": {"labels": ["a", "b"]},
-              "callback_url": "ftp://nope"},
+        json={
+            "name": "x",
+            "kind": "categorization",
+            "params": {"labels": ["a", "b"]},
+            "callback_url": "ftp://nope",
+        },
     )
     assert_problem(response, 422, "invalid", "callback_url")
 
 
 def test_patch_validates_and_unknown_project_is_404(api, project):
-    assert_problem(api.patch(f"/v1/projects/{project['id']}", json={"overlap": 0}), 422,
-                   field="overlap")
+    assert_problem(
+        api.patch(f"/v1/projects/{project['id']}", json={"overlap": 0}), 422, field="overlap"
+    )
     assert_problem(api.patch("/v1/projects/nope", json={"overlap": 2}), 404, "project_not_found")
     assert_problem(api.get("/v1/projects/nope"), 404, "project_not_found")
 
@@ -112,8 +121,12 @@ def test_patch_validates_and_unknown_project_is_404(api, project):
 def test_unknown_field_is_rejected_by_name(api):
     response = api.post(
         "/v1/projects",
-        json={"name": "x", "kind": "categorization", "params": {"labels": ["a", "b"]},
-              "overlapp": 2},
+        json={
+            "name": "x",
+            "kind": "categorization",
+            "params": {"labels": ["a", "b"]},
+            "overlapp": 2,
+        },
     )
     assert_problem(response, 422, "invalid", "overlapp")
 

@@ -12,7 +12,11 @@ def new_task(api, project, **fields):
 
 def test_create_and_get_task(api, project):
     response = new_task(
-        api, project, unique_id="u-1", metadata={"source": "cam-3"}, priority=5,
+        api,
+        project,
+        unique_id="u-1",
+        metadata={"source": "cam-3"},
+        priority=5,
         callback_url="https://example.com/t",
     )
     assert response.status_code == 201
@@ -48,11 +52,14 @@ def test_concurrent_posts_of_one_unique_id_make_exactly_one_task(server, keys, p
     statuses, task_ids = [], []
 
     def post():
-        with httpx.Client(base_url=server.url, timeout=60,
-                          headers={"Authorization": f"Bearer {keys['admin']}"}) as c:
+        with httpx.Client(
+            base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {keys['admin']}"}
+        ) as c:
             barrier.wait()
-            r = c.post("/v1/tasks", json={"project": project["id"], "params": {"n": 1},
-                                          "unique_id": unique_id})
+            r = c.post(
+                "/v1/tasks",
+                json={"project": project["id"], "params": {"n": 1}, "unique_id": unique_id},
+            )
             statuses.append(r.status_code)
             task_ids.append(r.json().get("id") or r.json().get("task_id"))
 
@@ -63,7 +70,9 @@ def test_concurrent_posts_of_one_unique_id_make_exactly_one_task(server, keys, p
         t.join()
     assert sorted(statuses) == [201] + [409] * 7
     assert len(set(task_ids)) == 1
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {keys['admin']}"}) as c:
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {keys['admin']}"}
+    ) as c:
         found = c.get("/v1/tasks", params={"project": project["id"], "unique_id": unique_id})
     assert len(found.json()["docs"]) == 1
 
@@ -93,8 +102,9 @@ def test_pagination_is_stable_under_concurrent_inserts(api, project):
     seen = [t["id"] for t in first["docs"]]
     token = first["next_token"]
     while token:
-        page = api.get("/v1/tasks", params={"project": project["id"], "limit": 2,
-                                             "next_token": token}).json()
+        page = api.get(
+            "/v1/tasks", params={"project": project["id"], "limit": 2, "next_token": token}
+        ).json()
         seen += [t["id"] for t in page["docs"]]
         token = page["next_token"]
     assert len(seen) == len(set(seen)) == 9

@@ -8,6 +8,7 @@ from assay.kinds import KINDS
 from assay.text import Text
 
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
+Id = Annotated[Text, Field(min_length=1, max_length=64)]
 UniqueId = Annotated[Text, Field(min_length=1, max_length=256)]
 Url = Annotated[AnyHttpUrl, Field(max_length=2000), PlainSerializer(str, return_type=str)]
 Priority = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
@@ -64,14 +65,14 @@ class ProjectCreated(ProjectOut):
 
 
 class BatchCreate(Request):
-    project: str
+    project: Id
     name: Name
     callback_url: Url | None = None
 
 
 class BatchOut(BaseModel):
     id: str
-    project: str
+    project: Id
     name: str
     status: BatchStatus
     callback_url: str | None
@@ -101,13 +102,13 @@ class TaskFields(Request):
 
 
 class TaskCreate(TaskFields):
-    project: str
-    batch: str | None = None
+    project: Id
+    batch: Id | None = None
 
 
 class TaskOut(BaseModel):
     id: str
-    project: str
+    project: Id
     batch: str | None
     status: TaskStatus
     params: dict[str, Any]

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from assay.api import errors
-from assay.api.limits import BodySizeLimit
+from assay.api.limits import BodySizeLimit, RejectNulInUrl
 from assay.api.responses import OrjsonResponse
 from assay.api.routes import batches, keys, projects, tasks
 from assay.settings import Settings
@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         default_response_class=OrjsonResponse,
     )
     errors.install(app)
+    app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (keys, projects, batches, tasks):
         app.include_router(module.router)

@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.api.responses import TITLES, problem, problem_from
 from assay.errors import AssayError, FieldError, field_path
@@ -53,13 +54,38 @@ async def _http_error(_: Request, exc: HTTPException):
     )
 
 
-async def _unexpected(_: Request, exc: Exception):
-    log.exception("unhandled error", exc_info=exc)
-    return problem(500, "internal", TITLES[500], "an unexpected error occurred; it was logged")
+class UnexpectedErrors:
+    """ASGI middleware: an unforeseen exception becomes a logged 500 problem response.
+
+    Unlike Starlette's own handler it does not re-raise, so the server keeps the client's
+    connection open instead of resetting it.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started or scope["type"] != "http":
+                raise
+            response = problem(
+                500, "internal", TITLES[500], "an unexpected error occurred; it was logged"
+            )
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(AssayError, _assay_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(UnexpectedErrors)

@@ -4,6 +4,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.api.responses import TITLES, problem
+from assay.errors import FieldError
 
 
 def _detail(max_bytes: int) -> str:
@@ -39,3 +40,30 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+class RejectNulInUrl:
+    """ASGI middleware: a NUL character in the path or query string is a 400 up front.
+
+    No id, filter or token of ours contains one, and PostgreSQL cannot even compare
+    text with it, so it is refused before it can reach a query.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").lower()
+            where = "path" if "\x00" in scope["path"] else "query" if b"%00" in query else None
+            if where:
+                refusal = problem(
+                    400,
+                    "nul_character",
+                    TITLES[400],
+                    f"the {where} contains a NUL character",
+                    [FieldError(where, "must not contain NUL characters")],
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -38,5 +38,4 @@ def _row_chunks(store: Store, project_id: str, status: str | None, batch: str | 
         query = query.where(tasks.c.batch_id == batch)
     with store.read() as conn:
         result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
-        for partition in result.partitions():
-            yield partition
+        yield from result.partitions()

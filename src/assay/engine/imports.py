@@ -2,9 +2,8 @@
 
 from typing import Any
 
-import orjson
-
 from assay.engine.tasks import check_destination, insert_new_tasks, task_row
+from assay.errors import Invalid
 from assay.exchange.task_rows import parse_body
 from assay.ids import new_ids, utc_now
 from assay.store.db import Store
@@ -30,9 +29,11 @@ def import_tasks(
             continue
         try:
             rows.append(task_row(next(ids), project_id, batch_id, outcome, now))
-        except orjson.JSONEncodeError as exc:
+        except Invalid as exc:
             rejected += 1
-            errors.append({"line": line, "field": "params", "message": str(exc)})
+            errors.extend(
+                {"line": line, "field": e.field, "message": e.message} for e in exc.errors
+            )
     with store.write() as conn:
         check_destination(conn, project_id, batch_id)
         created = conn.execute(insert_new_tasks(store.dialect), rows).rowcount if rows else 0

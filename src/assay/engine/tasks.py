@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from assay.engine.batches import open_batch_for_tasks
 from assay.engine.pagination import decode_token, paginate
 from assay.engine.projects import require_project
-from assay.errors import Conflict, NotFound
+from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
 from assay.store.db import Store, as_dict
 from assay.store.tables import tasks
@@ -25,19 +25,28 @@ def insert_new_tasks(dialect: str) -> Insert:
     return insert(tasks).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
 
 
+def _encode(fields: dict[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as exc:  # e.g. an integer beyond 64 bits
+        raise Invalid([FieldError(name, f"cannot be stored as JSON: {exc}")]) from None
+
+
 def task_row(
     task_id: str, project_id: str, batch_id: str | None, fields: dict[str, Any], now: str
 ) -> dict[str, Any]:
-    """The stored row for a validated task (raises orjson.JSONEncodeError on unencodable JSON)."""
-    metadata = fields.get("metadata")
+    """The stored row for a validated task; Invalid if its JSON cannot be encoded."""
     return {
         "id": task_id,
         "project_id": project_id,
         "batch_id": batch_id,
         "status": "pending",
-        "params": orjson.dumps(fields["params"]).decode(),
+        "params": _encode(fields, "params"),
         "unique_id": fields.get("unique_id"),
-        "metadata": None if metadata is None else orjson.dumps(metadata).decode(),
+        "metadata": _encode(fields, "metadata"),
         "callback_url": fields.get("callback_url"),
         "priority": fields.get("priority") or 0,
         "response": None,

@@ -5,10 +5,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
-
 from assay.kinds.base import Kind
 from assay.text import Text
-
 
 Label = Annotated[Text, Field(min_length=1, max_length=200)]
 

@@ -1,0 +1,208 @@
+"""The `assay` command as a user runs it: real processes, real server, real files."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import free_port
+
+ASSAY = str(Path(sys.executable).parent / "assay")
+
+
+def run(*args, check=True, **kw) -> subprocess.CompletedProcess:
+    result = subprocess.run([ASSAY, *args], capture_output=True, text=True, timeout=120, **kw)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`assay serve --sample` on a fresh data dir, as `make serve` runs it."""
+    data = tmp_path_factory.mktemp("data")
+    port = free_port()
+    proc = subprocess.Popen(
+        [ASSAY, "serve", "--port", str(port), "--data-dir", str(data), "--sample"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)
+    yield {"url": url, "data": data, "proc": proc}
+    proc.send_signal(signal.SIGINT)
+    proc.wait(20)
+
+
+def new_key(data: Path, role: str = "admin") -> str:
+    out = run("keys", "create", "--role", role, "--name", "cli test", "--data-dir", str(data))
+    return out.stdout.strip().splitlines()[-1]
+
+
+def make_project(url: str, key: str) -> str:
+    response = httpx.post(
+        f"{url}/v1/projects",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"name": "cli", "kind": "categorization", "params": {"labels": ["a", "b"]}},
+    )
+    return response.json()["id"]
+
+
+def test_keys_create_prints_the_key_last(served):
+    key = new_key(served["data"], "manager")
+    assert key.startswith("assay_")
+    me = httpx.get(f"{served['url']}/v1/projects", headers={"Authorization": f"Bearer {key}"})
+    assert me.status_code == 200
+    listed = run("keys", "list", "--data-dir", str(served["data"])).stdout
+    assert "manager" in listed and key not in listed
+
+
+def test_keys_create_on_postgres(pg_url):
+    out = run("keys", "create", "--role", "annotator", "--database-url", pg_url)
+    assert out.stdout.strip().splitlines()[-1].startswith("assay_")
+
+
+def test_keys_create_rejects_an_unknown_role(tmp_path):
+    result = run("keys", "create", "--role", "boss", "--data-dir", str(tmp_path), check=False)
+    assert result.returncode == 2 and "--role" in result.stderr
+
+
+def test_sample_project_exists(served):
+    key = new_key(served["data"])
+    projects = httpx.get(
+        f"{served['url']}/v1/projects", headers={"Authorization": f"Bearer {key}"}
+    ).json()["docs"]
+    sample = [p for p in projects if p["name"].startswith("Sample")]
+    assert sample
+    tasks = httpx.get(
+        f"{served['url']}/v1/tasks",
+        params={"project": sample[0]["id"]},
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()["docs"]
+    assert len(tasks) >= 5
+
+
+def test_import_jsonl_reports_bad_lines_and_exports(served, tmp_path):
+    key = new_key(served["data"])
+    project = make_project(served["url"], key)
+    source = tmp_path / "tasks.jsonl"
+    lines = [orjson.dumps({"params": {"text": f"t{i}"}, "unique_id": f"u{i}"}) for i in range(250)]
+    lines[9] = b'{"params": "oops"}'
+    lines[99] = b"{broken"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    common = ["--project", project, "--url", served["url"], "--key", key]
+    result = run("import", str(source), *common, "--chunk-rows", "40", check=False)
+    assert result.returncode == 1  # some rows were rejected
+    assert "created 248, duplicate 0, rejected 2" in result.stdout
+    assert "line 10: params" in result.stdout and "line 100: (row)" in result.stdout
+
+    again = run("import", str(source), *common, check=False)
+    assert "created 0, duplicate 248, rejected 2" in again.stdout
+
+    out = tmp_path / "out.jsonl"
+    run("export", *common, "--format", "jsonl", "-o", str(out))
+    exported = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert len(exported) == 248
+    assert {e["params"]["text"] for e in exported} == {
+        f"t{i}" for i in range(250) if i not in (9, 99)
+    }
+
+
+def test_import_csv_and_parquet(served, tmp_path):
+    key = new_key(served["data"])
+    project = make_project(served["url"], key)
+    common = ["--project", project, "--url", served["url"], "--key", key]
+
+    csv_file = tmp_path / "tasks.csv"
+    with csv_file.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "unique_id", "priority", "metadata"])
+        writer.writerow(["hello", "c1", "3", '{"src": "a"}'])
+        writer.writerow(["world", "c2", "", ""])
+        writer.writerow(["bad", "c3", "urgent", ""])
+    result = run("import", str(csv_file), *common, check=False)
+    assert "created 2, duplicate 0, rejected 1" in result.stdout
+    assert "line 4: priority" in result.stdout
+
+    table = pa.table({"text": ["p1", "p2"], "unique_id": ["q1", "q2"], "priority": [1, 2]})
+    parquet_file = tmp_path / "tasks.parquet"
+    pq.write_table(table, parquet_file)
+    run("import", str(parquet_file), *common)
+
+    out = tmp_path / "out.parquet"
+    run("export", *common, "--format", "parquet", "-o", str(out))
+    exported = pq.read_table(out).to_pylist()
+    by_uid = {row["unique_id"]: row for row in exported}
+    assert orjson.loads(by_uid["c1"]["params"]) == {"text": "hello"}
+    assert orjson.loads(by_uid["c1"]["metadata"]) == {"src": "a"}
+    assert by_uid["c1"]["priority"] == 3 and by_uid["q2"]["priority"] == 2
+
+    # an exported CSV imports again into another project
+    out_csv = tmp_path / "out.csv"
+    run("export", *common, "--format", "csv", "-o", str(out_csv))
+    second = make_project(served["url"], key)
+    result = run("import", str(out_csv), "--project", second, "--url", served["url"], "--key", key)
+    assert "created 4, duplicate 0, rejected 0" in result.stdout
+
+
+def test_import_errors_are_clear(served, tmp_path):
+    key = new_key(served["data"])
+    source = tmp_path / "tasks.txt"
+    source.write_text("x")
+    result = run(
+        "import", str(source), "--project", "p", "--url", served["url"], "--key", key, check=False
+    )
+    assert result.returncode == 2 and ".jsonl, .csv or .parquet" in result.stderr
+    source = tmp_path / "tasks.jsonl"
+    source.write_text('{"params": {}}\n')
+    result = run(
+        "import",
+        str(source),
+        "--project",
+        "nope",
+        "--url",
+        served["url"],
+        "--key",
+        key,
+        check=False,
+    )
+    assert result.returncode == 1 and "project_not_found" in result.stderr
+
+
+def test_serve_refuses_a_newer_schema(tmp_path):
+    from sqlalchemy import text
+
+    from assay.store.db import Store, database_url
+    from assay.store.migrate import migrate
+
+    store = Store(database_url(tmp_path))
+    migrate(store)
+    with store.write() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    store.close()
+    result = subprocess.run(
+        [ASSAY, "serve", "--data-dir", str(tmp_path), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"COLUMNS": "200"},
+    )
+    assert result.returncode == 1
+    assert "newer than this version of assay" in result.stderr

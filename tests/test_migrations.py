@@ -1,0 +1,50 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event, text
+
+from assay.store.db import Store
+from assay.store.migrate import SchemaTooNew, current_revision, migrate
+from assay.store.tables import metadata
+
+
+def _search_path(schema: str):
+    def set_path(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET search_path TO {schema}")
+        dbapi_conn.commit()
+
+    return set_path
+
+
+@pytest.fixture
+def fresh_store(backend, tmp_path, pg_url):
+    """A store on an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    else:
+        store = Store(pg_url)
+        with store.write() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
+            conn.execute(text("CREATE SCHEMA migration_check"))
+        store.close()  # new connections get the search path below
+        event.listen(store.engine, "connect", _search_path("migration_check"))
+    yield store
+    store.close()
+
+
+def test_migrations_build_exactly_the_declared_schema(fresh_store):
+    head = migrate(fresh_store)
+    assert current_revision(fresh_store) == head
+    with fresh_store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    assert migrate(fresh_store) == head  # running again is a no-op
+
+
+def test_newer_schema_refuses_to_start(fresh_store):
+    migrate(fresh_store)
+    with fresh_store.write() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'fffffffffff'"))
+    with pytest.raises(SchemaTooNew, match="newer than this version of assay"):
+        migrate(fresh_store)
