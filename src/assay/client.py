@@ -1,6 +1,8 @@
 """Python SDK: `assay.Client(url, key)` speaks the HTTP API (the CLI uses it too)."""
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 import httpx
@@ -129,14 +131,18 @@ class Client:
         batch: str | None = None,
         chunk_rows: int = IMPORT_CHUNK_ROWS,
         on_progress: Callable[[int], None] | None = None,
+        concurrency: int = 2,
     ) -> dict[str, Any]:
         """Import tasks in chunks (one request and one transaction each).
 
         `rows` are task dicts, or (line number, encoded JSON object) pairs from a file
-        reader; rejected rows are reported with the caller's line numbers.
+        reader; rejected rows are reported with the caller's line numbers. Two chunks are
+        in flight by default, so the server parses one while it stores the other; at most
+        `concurrency + 1` chunks are held in memory.
         """
-        total = {"created": 0, "duplicate": 0, "rejected": 0, "errors": []}
-        for lines, payload in _chunks(rows, chunk_rows):
+        total: dict[str, Any] = {"created": 0, "duplicate": 0, "rejected": 0, "errors": []}
+
+        def send(lines: list[int], payload: bytes) -> tuple[list[int], dict[str, Any]]:
             report = self._call(
                 "POST",
                 f"/v1/projects/{project}/tasks:import",
@@ -144,12 +150,26 @@ class Client:
                 content=payload,
                 headers={"Content-Type": "application/x-ndjson"},
             )
+            return lines, report
+
+        def merge(future: Future) -> None:
+            lines, report = future.result()
             for key in ("created", "duplicate", "rejected"):
                 total[key] += report[key]
             for error in report["errors"]:
                 total["errors"].append(error | {"line": lines[error["line"] - 1]})
             if on_progress:
                 on_progress(len(lines))
+
+        in_flight: deque[Future] = deque()
+        with ThreadPoolExecutor(max(1, concurrency)) as pool:
+            for lines, payload in _chunks(rows, chunk_rows):
+                in_flight.append(pool.submit(send, lines, payload))
+                if len(in_flight) > concurrency:
+                    merge(in_flight.popleft())
+            while in_flight:
+                merge(in_flight.popleft())
+        total["errors"].sort(key=lambda e: e["line"])
         return total
 
     def export(

@@ -9,9 +9,11 @@ from assay.text import Text
 
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 Id = Annotated[Text, Field(min_length=1, max_length=64)]
-UniqueId = Annotated[Text, Field(min_length=1, max_length=256)]
+UNIQUE_ID_MAX = 256
+PRIORITY_MIN, PRIORITY_MAX = -(2**31), 2**31 - 1
+UniqueId = Annotated[Text, Field(min_length=1, max_length=UNIQUE_ID_MAX)]
 Url = Annotated[AnyHttpUrl, Field(max_length=2000), PlainSerializer(str, return_type=str)]
-Priority = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Priority = Annotated[int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX)]
 Overlap = Annotated[int, Field(ge=1, le=50)]
 Instructions = Annotated[Text, Field(max_length=200_000)]
 Role = Literal["admin", "manager", "annotator", "reviewer"]

@@ -5,16 +5,18 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from assay.engine.projects import require_project
-from assay.exchange.task_writers import EXPORT_COLUMNS, WRITERS
+from assay.engine.tasks import status_is
+from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS, WRITERS
 from assay.store.db import Store
+from assay.store.json_rows import json_object
 from assay.store.tables import tasks
 
 CHUNK_ROWS = 2_000
 
-_SELECT = [
-    tasks.c[{"project": "project_id", "batch": "batch_id"}.get(name, name)]
+_COLUMNS = {
+    name: tasks.c[{"project": "project_id", "batch": "batch_id"}.get(name, name)]
     for name in EXPORT_COLUMNS
-]
+}
 
 
 def check_export(store: Store, project_id: str) -> None:
@@ -27,13 +29,19 @@ def export_tasks(
     store: Store, project_id: str, fmt: str, status: str | None = None, batch: str | None = None
 ) -> Iterator[bytes]:
     """Yield the encoded export; memory stays flat in the number of tasks."""
-    return WRITERS[fmt](_row_chunks(store, project_id, status, batch))
+    return WRITERS[fmt](_row_chunks(store, project_id, fmt, status, batch))
 
 
-def _row_chunks(store: Store, project_id: str, status: str | None, batch: str | None):
-    query = select(*_SELECT).where(tasks.c.project_id == project_id).order_by(tasks.c.id)
+def _row_chunks(
+    store: Store, project_id: str, fmt: str, status: str | None, batch: str | None
+) -> Iterator:
+    if fmt == "jsonl":
+        columns = [json_object(store.dialect, _COLUMNS, JSON_COLUMNS)]
+    else:
+        columns = list(_COLUMNS.values())
+    query = select(*columns).where(tasks.c.project_id == project_id).order_by(tasks.c.id)
     if status is not None:
-        query = query.where(tasks.c.status == status)
+        query = query.where(*status_is(status))
     if batch is not None:
         query = query.where(tasks.c.batch_id == batch)
     with store.read() as conn:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from assay.engine.tasks import check_destination, insert_new_tasks, task_row
+from assay.engine.tasks import check_destination, insert_tasks, task_row
 from assay.errors import Invalid
 from assay.exchange.task_rows import parse_body
 from assay.ids import new_ids, utc_now
@@ -18,7 +18,7 @@ def import_tasks(
     """
     now = utc_now()
     errors: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple] = []
     parsed = list(parse_body(body))
     ids = iter(new_ids(len(parsed)))
     rejected = 0
@@ -36,7 +36,7 @@ def import_tasks(
             )
     with store.write() as conn:
         check_destination(conn, project_id, batch_id)
-        created = conn.execute(insert_new_tasks(store.dialect), rows).rowcount if rows else 0
+        created = insert_tasks(conn, rows)
     return {
         "created": created,
         "duplicate": len(rows) - created,

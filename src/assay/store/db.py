@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 
 SQLITE_FILE = "assay.db"
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 32 * 1024  # per connection: the hot index pages of millions of tasks
 
 
 def database_url(data_dir: str | Path, url: str | None = None) -> str:
@@ -40,6 +41,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
