@@ -5,8 +5,9 @@ with BEGIN IMMEDIATE so a writer takes the lock up front and waits (busy timeout
 than failing half-way with "database is locked"; readers never block in WAL mode.
 """
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 SQLITE_FILE = "assay.db"
 BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 32 * 1024  # per connection: the hot index pages of millions of tasks
+WAL_CHECKPOINT_PAGES = 10_000  # index pages rewritten by consecutive imports are copied once
 
 
 def database_url(data_dir: str | Path, url: str | None = None) -> str:
@@ -42,6 +44,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -60,10 +63,17 @@ class Store:
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
         self.dialect = self.engine.dialect.name
+        self._writer_lock = threading.Lock() if self.dialect == "sqlite" else nullcontext()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+        # SQLite admits one writer; queueing this process's writers on a lock wakes the next
+        # one the moment the lock frees, where SQLite's busy handler would sleep and poll.
+        with (
+            self._writer_lock,
+            self.engine.connect().execution_options(write=True) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     @contextmanager
