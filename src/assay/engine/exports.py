@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from assay.engine.projects import require_project
-from assay.engine.tasks import status_is
+from assay.engine.tasks import STORED_NAME, status_is
 from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS, WRITERS
 from assay.store.db import Store
 from assay.store.json_rows import json_object
@@ -14,7 +14,7 @@ from assay.store.tables import tasks
 CHUNK_ROWS = 2_000
 
 _COLUMNS = {
-    name: tasks.c[{"project": "project_id", "batch": "batch_id"}.get(name, name)]
+    name: tasks.c[STORED_NAME.get(name, name)]
     for name in EXPORT_COLUMNS
 }
 

@@ -9,11 +9,12 @@ from assay.engine.batches import open_batch_for_tasks
 from assay.engine.pagination import decode_token, paginate
 from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
+from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS
 from assay.ids import new_id, utc_now
 from assay.store.db import Store, as_dict
 from assay.store.tables import tasks
 
-JSON_COLUMNS = ("params", "metadata", "response")
+STORED_NAME = {"project": "project_id", "batch": "batch_id"}
 
 
 def status_is(status: str) -> list:
@@ -82,10 +83,10 @@ def task_row(
     )
 
 
-def public_task(mapping) -> dict[str, Any]:
-    out = as_dict(mapping)
-    out["project"] = out.pop("project_id")
-    out["batch"] = out.pop("batch_id")
+def public_task(row) -> dict[str, Any]:
+    """A stored task as the API shows it: keys in EXPORT_COLUMNS order, JSON decoded."""
+    stored = as_dict(row)
+    out = {name: stored[STORED_NAME.get(name, name)] for name in EXPORT_COLUMNS}
     for column in JSON_COLUMNS:
         if out[column] is not None:
             out[column] = orjson.loads(out[column])
