@@ -90,3 +90,11 @@ def test_export_bad_inputs(api, project):
         api.get(f"/v1/projects/{project['id']}/export", params={"status": "x"}), 422, field="status"
     )
     assert_problem(api.get("/v1/projects/nope/export"), 404, "project_not_found")
+
+
+def test_export_is_streamed_not_buffered(api, project):
+    api.post("/v1/tasks", json={"project": project["id"], "params": {}})
+    with api.stream("GET", f"/v1/projects/{project['id']}/export") as response:
+        assert response.headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in response.headers
+        response.read()

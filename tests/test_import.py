@@ -137,3 +137,33 @@ def test_oversize_import_is_413(api, server, project):
     body = b"\n".join([row] * (server.settings.max_body_bytes // len(row) + 10))
     assert_problem(import_body(api, project, body), 413, "body_too_large")
     assert all_tasks(api, project) == []
+
+
+def test_sdk_import_pulls_rows_lazily(server, keys, project):
+    """The SDK never holds more than a few chunks of a long input in memory."""
+    from assay import Client
+
+    chunk_rows, concurrency = 50, 2
+    pulled = {"n": 0}
+    acknowledged = {"n": 0}
+    most_held = {"n": 0}
+
+    def rows():
+        for i in range(1_000):
+            pulled["n"] += 1
+            most_held["n"] = max(most_held["n"], pulled["n"] - acknowledged["n"])
+            yield {"params": {"i": i}}
+
+    def progress(n):
+        acknowledged["n"] += n
+
+    with Client(server.url, keys["admin"]) as client:
+        report = client.import_tasks(
+            project["id"],
+            rows(),
+            chunk_rows=chunk_rows,
+            concurrency=concurrency,
+            on_progress=progress,
+        )
+    assert report["created"] == 1_000
+    assert most_held["n"] <= (concurrency + 2) * chunk_rows

@@ -48,3 +48,12 @@ def test_newer_schema_refuses_to_start(fresh_store):
         conn.execute(text("UPDATE alembic_version SET version_num = 'fffffffffff'"))
     with pytest.raises(SchemaTooNew, match="newer than this version of assay"):
         migrate(fresh_store)
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(store)
+    with store.read() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    store.close()

@@ -13,10 +13,7 @@ from assay.store.tables import tasks
 
 CHUNK_ROWS = 2_000
 
-_COLUMNS = {
-    name: tasks.c[STORED_NAME.get(name, name)]
-    for name in EXPORT_COLUMNS
-}
+_COLUMNS = {name: tasks.c[STORED_NAME.get(name, name)] for name in EXPORT_COLUMNS}
 
 
 def check_export(store: Store, project_id: str) -> None:
