@@ -36,12 +36,12 @@ FORMATS = {
 Chunk = Sequence[Sequence]
 
 
-def write_jsonl(chunks: Iterable[Sequence[Sequence[str]]]) -> Iterator[bytes]:
-    """JSON Lines. Here each row is a 1-tuple: the task already rendered as a JSON object
-    (by the database, which does it far faster than Python)."""
+def write_jsonl(chunks: Iterable[Sequence[Sequence[bytes]]]) -> Iterator[bytes]:
+    """JSON Lines. Here each row is a 1-tuple: the task already rendered as a UTF-8 JSON
+    object (by the database, which does it far faster than Python)."""
     for chunk in chunks:
         if chunk:
-            yield "\n".join([row[0] for row in chunk]).encode() + b"\n"
+            yield b"\n".join([row[0] for row in chunk]) + b"\n"
 
 
 def write_csv(chunks: Iterable[Chunk]) -> Iterator[bytes]:
