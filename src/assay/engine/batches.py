@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assay.engine.pagination import decode_token, paginate
+from assay.engine.pagination import fetch_page
 from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
@@ -83,15 +83,10 @@ def get_batch(store: Store, batch_id: str) -> dict[str, Any]:
 def list_batches(
     store: Store, project_id: str | None, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    after = decode_token(next_token)
-    query = select(batches).order_by(batches.c.id).limit(limit + 1)
+    query = select(batches)
     if project_id is not None:
         query = query.where(batches.c.project_id == project_id)
-    if after:
-        query = query.where(batches.c.id > after)
-    with store.read() as conn:
-        rows = [_public(r) for r in conn.execute(query)]
-    return paginate(rows, limit)
+    return fetch_page(store, query, batches.c.id, limit, next_token, _public)
 
 
 def finalize_batch(store: Store, batch_id: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from assay.engine.pagination import decode_token, paginate
+from assay.engine.pagination import fetch_page
 from assay.errors import NotFound
 from assay.ids import new_id, utc_now
 from assay.store.db import Store, as_dict
@@ -64,13 +64,7 @@ def authenticate(store: Store, secret: str) -> Principal | None:
 
 
 def list_keys(store: Store, limit: int, next_token: str | None) -> tuple[list[dict], str | None]:
-    after = decode_token(next_token)
-    query = select(api_keys).order_by(api_keys.c.id).limit(limit + 1)
-    if after:
-        query = query.where(api_keys.c.id > after)
-    with store.read() as conn:
-        rows = [_public(r) for r in conn.execute(query)]
-    return paginate(rows, limit)
+    return fetch_page(store, select(api_keys), api_keys.c.id, limit, next_token, _public)
 
 
 def revoke_key(store: Store, key_id: str) -> dict:

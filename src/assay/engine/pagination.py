@@ -2,8 +2,13 @@
 
 import base64
 import binascii
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select
 
 from assay.errors import FieldError, Invalid
+from assay.store.db import Store
 
 _PREFIX = "v1:"
 
@@ -25,9 +30,22 @@ def decode_token(token: str | None) -> str | None:
     return raw[len(_PREFIX) :]
 
 
-def paginate(rows: list, limit: int, key=lambda r: r["id"]) -> tuple[list, str | None]:
-    """Given up to limit+1 rows, return the page and the token for the next one."""
+def fetch_page(
+    store: Store,
+    query: Select,
+    id_column: ColumnElement[str],
+    limit: int,
+    next_token: str | None,
+    render: Callable[[Row], dict[str, Any]],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of `query` in id order after the token's id, and the token for the next."""
+    after = decode_token(next_token)
+    query = query.order_by(id_column).limit(limit + 1)
+    if after:
+        query = query.where(id_column > after)
+    with store.read() as conn:
+        rows = [render(row) for row in conn.execute(query)]
     if len(rows) > limit:
-        page = rows[:limit]
-        return page, encode_token(key(page[-1]))
+        rows = rows[:limit]
+        return rows, encode_token(rows[-1]["id"])
     return rows, None

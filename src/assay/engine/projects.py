@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from assay.engine.pagination import decode_token, paginate
+from assay.engine.pagination import fetch_page
 from assay.errors import NotFound
 from assay.ids import new_id, utc_now
 from assay.kinds import validate_params
@@ -65,13 +65,7 @@ def get_project(store: Store, project_id: str) -> dict[str, Any]:
 def list_projects(
     store: Store, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    after = decode_token(next_token)
-    query = select(*_PUBLIC).order_by(projects.c.id).limit(limit + 1)
-    if after:
-        query = query.where(projects.c.id > after)
-    with store.read() as conn:
-        rows = [_public(r) for r in conn.execute(query)]
-    return paginate(rows, limit)
+    return fetch_page(store, select(*_PUBLIC), projects.c.id, limit, next_token, _public)
 
 
 def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:

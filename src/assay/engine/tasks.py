@@ -6,7 +6,7 @@ import orjson
 from sqlalchemy import Connection, select, update
 
 from assay.engine.batches import open_batch_for_tasks
-from assay.engine.pagination import decode_token, paginate
+from assay.engine.pagination import fetch_page
 from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS
@@ -139,8 +139,7 @@ def list_tasks(
     limit: int = 100,
     next_token: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    after = decode_token(next_token)
-    query = select(tasks).order_by(tasks.c.id).limit(limit + 1)
+    query = select(tasks)
     for column, value in (
         (tasks.c.project_id, project),
         (tasks.c.batch_id, batch),
@@ -150,11 +149,7 @@ def list_tasks(
             query = query.where(column == value)
     if status is not None:
         query = query.where(*status_is(status))
-    if after:
-        query = query.where(tasks.c.id > after)
-    with store.read() as conn:
-        rows = [public_task(r) for r in conn.execute(query)]
-    return paginate(rows, limit)
+    return fetch_page(store, query, tasks.c.id, limit, next_token, public_task)
 
 
 def cancel_task(store: Store, task_id: str) -> dict[str, Any]:

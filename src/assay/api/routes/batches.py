@@ -1,8 +1,7 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from assay.api.auth import MANAGER, store_of
+from assay.api.paging import PageQuery, page
 from assay.engine import batches
 from assay.schemas import BatchCreate, BatchOut, BatchStatusOut, Page
 from assay.store.db import Store
@@ -19,12 +18,10 @@ def create_batch(body: BatchCreate, store: Store = Depends(store_of)):
 @router.get("", response_model=Page[BatchOut])
 def list_batches(
     project: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    next_token: str | None = None,
+    paging: PageQuery = Depends(),
     store: Store = Depends(store_of),
 ):
-    docs, token = batches.list_batches(store, project, limit, next_token)
-    return {"docs": docs, "next_token": token}
+    return page(batches.list_batches(store, project, paging.limit, paging.next_token))
 
 
 @router.get("/{batch_id}", response_model=BatchOut)

@@ -1,8 +1,7 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from assay.api.auth import ADMIN, store_of
+from assay.api.paging import PageQuery, page
 from assay.engine import keys
 from assay.schemas import KeyCreate, KeyCreated, KeyOut, Page
 from assay.store.db import Store
@@ -18,12 +17,10 @@ def create_key(body: KeyCreate, store: Store = Depends(store_of)):
 
 @router.get("", response_model=Page[KeyOut])
 def list_keys(
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    next_token: str | None = None,
+    paging: PageQuery = Depends(),
     store: Store = Depends(store_of),
 ):
-    docs, token = keys.list_keys(store, limit, next_token)
-    return {"docs": docs, "next_token": token}
+    return page(keys.list_keys(store, paging.limit, paging.next_token))
 
 
 @router.post("/{key_id}/revoke", response_model=KeyOut)

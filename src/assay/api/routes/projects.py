@@ -5,6 +5,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assay.api.auth import MANAGER, store_of
+from assay.api.paging import PageQuery, page
 from assay.engine import exports, imports, projects
 from assay.exchange.task_writers import FORMATS
 from assay.schemas import (
@@ -29,12 +30,10 @@ def create_project(body: ProjectCreate, store: Store = Depends(store_of)):
 
 @router.get("", response_model=Page[ProjectOut])
 def list_projects(
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    next_token: str | None = None,
+    paging: PageQuery = Depends(),
     store: Store = Depends(store_of),
 ):
-    docs, token = projects.list_projects(store, limit, next_token)
-    return {"docs": docs, "next_token": token}
+    return page(projects.list_projects(store, paging.limit, paging.next_token))
 
 
 @router.get("/{project_id}", response_model=ProjectOut)

@@ -1,8 +1,7 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from assay.api.auth import MANAGER, store_of
+from assay.api.paging import PageQuery, page
 from assay.api.responses import OrjsonResponse
 from assay.engine import tasks
 from assay.schemas import Page, TaskCreate, TaskOut, TaskStatus
@@ -23,22 +22,21 @@ def list_tasks(
     batch: str | None = None,
     status: TaskStatus | None = None,
     unique_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    next_token: str | None = None,
+    paging: PageQuery = Depends(),
     store: Store = Depends(store_of),
 ):
     """Tasks in creation order; follow `next_token` for the next page."""
-    docs, token = tasks.list_tasks(
+    found = tasks.list_tasks(
         store,
         project=project,
         batch=batch,
         status=status,
         unique_id=unique_id,
-        limit=limit,
-        next_token=next_token,
+        limit=paging.limit,
+        next_token=paging.next_token,
     )
     # Rows come straight from the engine in the documented shape; skip re-validation.
-    return OrjsonResponse({"docs": docs, "next_token": token})
+    return OrjsonResponse(page(found))
 
 
 @router.get("/{task_id}", response_model=TaskOut)
