@@ -63,3 +63,12 @@ def test_nul_in_url_is_400_not_a_database_error(api):
 def test_unencodable_json_is_422_naming_the_field(api, project):
     response = api.post("/v1/tasks", json={"project": project["id"], "params": {"n": 2**70}})
     assert_problem(response, 422, "invalid", "params")
+
+
+def test_docs_page_needs_no_internet(server):
+    import httpx
+
+    page = httpx.get(f"{server.url}/docs").text
+    assert "cdn" not in page.lower()
+    script = page.split('src="')[1].split('"')[0]
+    assert script.startswith("/") and httpx.get(f"{server.url}{script}").status_code == 200

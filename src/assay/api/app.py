@@ -3,6 +3,7 @@
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from assay.api import errors
@@ -29,7 +30,8 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         store.close()
 
-    app = FastAPI(
+    # The API docs page serves its own copy of Swagger UI: it works without internet access.
+    app = FastAPIOffline(
         title="assay",
         version="0.1.0",
         description=DESCRIPTION,
