@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import orjson
 import psutil
 from rich.console import Console
 from rich.table import Table
+from rss import RssSampler
 
 from assay import Client
 from assay.engine.pagination import encode_token
@@ -125,30 +125,6 @@ def raw_select(path: Path, project_id: str) -> float:
     elapsed = time.perf_counter() - start
     conn.close()
     return count / elapsed
-
-
-class RssSampler:
-    """Samples a process's RSS every few milliseconds, keeping the peak."""
-
-    def __init__(self, pid: int):
-        self.process = psutil.Process(pid)
-        self.peak = self.process.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.01)
-
-    def __enter__(self):
-        self.start = self.process.memory_info().rss
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_):
-        self._stop.set()
-        self._thread.join()
 
 
 def start_server(data_dir: str, port: int) -> subprocess.Popen:
@@ -250,7 +226,7 @@ def main() -> None:
                     elapsed = time.perf_counter() - start
                 assert count == args.export_tasks, count
                 speeds.append(count / elapsed)
-                growths.append((rss.peak - rss.start) / 2**20)
+                growths.append((rss.peak - rss.before) / 2**20)
             results["export_tasks_per_s"] = statistics.median(speeds)
             results["export_rss_growth_mb"] = max(growths)
 
