@@ -30,8 +30,12 @@ def new_id() -> str:
     return new_ids(1)[0]
 
 
-def utc_now() -> str:
-    """Current UTC time as ISO-8601 with microseconds and a Z: sortable as text."""
-    t = time.time_ns() // 1000
-    seconds, micros = divmod(t, 1_000_000)
+def utc_iso(micros_since_epoch: int) -> str:
+    """UTC ISO-8601 with microseconds and a Z: fixed width, so text order is time order."""
+    seconds, micros = divmod(micros_since_epoch, 1_000_000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+
+
+def utc_now(plus_seconds: float = 0) -> str:
+    """The current UTC time (or that many seconds from now) as sortable ISO-8601 text."""
+    return utc_iso(time.time_ns() // 1000 + int(plus_seconds * 1_000_000))

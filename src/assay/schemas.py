@@ -29,6 +29,11 @@ class Request(BaseModel):
 # --- projects -------------------------------------------------------------------------
 
 
+Skill = Annotated[Text, Field(min_length=1, max_length=100)]
+Skills = Annotated[list[Skill], Field(max_length=100)]
+LeaseSeconds = Annotated[int, Field(ge=10, le=7 * 24 * 3600)]
+
+
 class ProjectCreate(Request):
     name: Name
     kind: KindName
@@ -38,6 +43,11 @@ class ProjectCreate(Request):
     instructions: Instructions = ""
     overlap: Overlap = 1
     callback_url: Url | None = None
+    members_only: bool = Field(False, description="Only workers added as members get its tasks")
+    required_skills: Skills = Field(
+        default_factory=list, description="A worker needs all of these to get its tasks"
+    )
+    lease_seconds: LeaseSeconds = Field(600, description="How long a worker holds a task")
 
 
 class ProjectUpdate(Request):
@@ -45,6 +55,9 @@ class ProjectUpdate(Request):
     instructions: Instructions | None = None
     overlap: Overlap | None = None
     callback_url: Url | None = None
+    members_only: bool | None = None
+    required_skills: Skills | None = None
+    lease_seconds: LeaseSeconds | None = None
 
 
 class ProjectOut(BaseModel):
@@ -55,6 +68,9 @@ class ProjectOut(BaseModel):
     instructions: str
     overlap: int
     callback_url: str | None
+    members_only: bool
+    required_skills: list[str]
+    lease_seconds: int
     created_at: str
     updated_at: str
 
@@ -156,6 +172,95 @@ class KeyOut(BaseModel):
 
 class KeyCreated(KeyOut):
     key: str = Field(description="The secret; shown only here")
+
+
+# --- workers and work ----------------------------------------------------------------
+
+WorkerRole = Literal["annotator", "reviewer"]
+
+
+class WorkerCreate(Request):
+    name: Name
+    role: WorkerRole = "annotator"
+    skills: Skills = Field(default_factory=list)
+
+
+class WorkerUpdate(Request):
+    name: Name | None = None
+    skills: Skills | None = None
+
+
+class WorkerOut(BaseModel):
+    id: str
+    name: str
+    role: WorkerRole
+    skills: list[str]
+    active: bool
+    created_at: str
+    blocked_at: str | None
+
+
+class WorkerCreated(WorkerOut):
+    key: str = Field(description="The worker's API key; shown only here")
+
+
+class Members(Request):
+    workers: Annotated[list[Id], Field(min_length=1, max_length=1000)]
+
+
+class MembersOut(BaseModel):
+    project: str
+    workers: list[str]
+
+
+class Me(BaseModel):
+    key_id: str
+    role: Role
+    name: str | None
+    worker: WorkerOut | None
+
+
+class WorkRequest(Request):
+    project: Id | None = None
+
+
+class AssignedTask(BaseModel):
+    id: str
+    params: dict[str, Any]
+
+
+class AssignedProject(BaseModel):
+    id: str
+    kind: str
+    params: dict[str, Any]
+    instructions: str
+
+
+class Assignment(BaseModel):
+    id: str
+    task: AssignedTask
+    project: AssignedProject
+    expires_at: str
+
+
+class LeaseOut(BaseModel):
+    id: str
+    status: str
+    expires_at: str | None = None
+
+
+class Submission(Request):
+    response: Any = Field(description='The answer; categorization: {"label": ...}')
+    duration_ms: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+
+
+class AnnotationOut(BaseModel):
+    id: str
+    assignment: str
+    task: str
+    response: Any
+    duration_ms: int | None
+    created_at: str
 
 
 # --- lists ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from assay.api import errors
 from assay.api.limits import BodySizeLimit, RejectNulInUrl
 from assay.api.responses import OrjsonResponse
-from assay.api.routes import batches, keys, projects, tasks
+from assay.api.routes import batches, keys, projects, tasks, work, workers
 from assay.settings import Settings
 from assay.store.db import Store
 from assay.store.migrate import migrate
@@ -41,7 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (keys, projects, batches, tasks):
+    for module in (keys, projects, batches, tasks, workers, work):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

@@ -42,3 +42,4 @@ def allow(*roles: str):
 
 ADMIN = allow("admin")
 MANAGER = allow("admin", "manager")
+WORKER_ROLE = allow("annotator", "reviewer")

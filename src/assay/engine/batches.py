@@ -90,13 +90,22 @@ def list_batches(
 
 
 def finalize_batch(store: Store, batch_id: str) -> dict[str, Any]:
-    """staging -> in_progress. Finalizing an already finalized batch returns it unchanged."""
+    """staging -> in_progress: its tasks are served from now on (a batch with nothing left
+    to do completes at once). Finalizing an already finalized batch returns it unchanged."""
     with store.write() as conn:
-        conn.execute(
+        now = utc_now()
+        finalized = conn.execute(
             update(batches)
             .where(batches.c.id == batch_id, batches.c.status == "staging")
-            .values(status="in_progress", finalized_at=utc_now())
-        )
+            .values(status="in_progress", finalized_at=now)
+        ).rowcount
+        if finalized:
+            conn.execute(
+                update(tasks)
+                .where(tasks.c.batch_id == batch_id, tasks.c.ready == 0)
+                .values(ready=1)
+            )
+            close_batch_if_done(conn, batch_id, now)
         return _get(conn, batch_id)
 
 
@@ -116,3 +125,18 @@ def batch_status(store: Store, batch_id: str) -> dict[str, Any]:
         "total": sum(counts.values()),
         "counts": counts,
     }
+
+
+def close_batch_if_done(conn: Connection, batch_id: str | None, now: str) -> None:
+    """A finalized batch with no pending task left becomes completed."""
+    if batch_id is None:
+        return
+    pending = conn.execute(
+        select(tasks.c.id).where(tasks.c.batch_id == batch_id, tasks.c.status == "pending").limit(1)
+    ).first()
+    if pending is None:
+        conn.execute(
+            update(batches)
+            .where(batches.c.id == batch_id, batches.c.status == "in_progress")
+            .values(status="completed", completed_at=now)
+        )

@@ -4,16 +4,18 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import select, update
 
 from assay.engine.pagination import fetch_page
 from assay.errors import NotFound
 from assay.ids import new_id, utc_now
 from assay.store.db import Store, as_dict
-from assay.store.tables import api_keys
+from assay.store.tables import api_keys, workers
 
 KEY_PREFIX = "assay_"
 ROLES = ("admin", "manager", "annotator", "reviewer")
+WORKER_ROLES = ("annotator", "reviewer")
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,14 @@ def _public(row) -> dict:
     return out
 
 
-def create_key(store: Store, role: str, name: str | None = None) -> dict:
-    """Create a key; the returned dict's `key` is the only time the secret is seen."""
+def create_key(
+    store: Store, role: str, name: str | None = None, skills: list[str] | None = None
+) -> dict:
+    """Create a key; the returned dict's `key` is the only time the secret is seen.
+
+    A key of a worker role (annotator, reviewer) is a worker: it gets a workers row, with
+    the same id, in the same transaction.
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -50,6 +58,18 @@ def create_key(store: Store, role: str, name: str | None = None) -> dict:
     }
     with store.write() as conn:
         conn.execute(api_keys.insert(), row)
+        if role in WORKER_ROLES:
+            conn.execute(
+                workers.insert(),
+                {
+                    "id": row["id"],
+                    "name": name or f"worker {row['id'][-6:]}",
+                    "skills": orjson.dumps(skills or []).decode(),
+                    "active": 1,
+                    "created_at": row["created_at"],
+                    "blocked_at": None,
+                },
+            )
     return _public(row) | {"key": secret}
 
 

@@ -14,12 +14,27 @@ from assay.store.db import Store, as_dict
 from assay.store.tables import projects
 
 _PUBLIC = [c for c in projects.c if c.name != "callback_secret"]
+DEFAULT_LEASE_SECONDS = 600
 
 
 def _public(row) -> dict[str, Any]:
     out = as_dict(row)
     out["params"] = orjson.loads(out["params"])
+    out["required_skills"] = orjson.loads(out["required_skills"])
+    out["members_only"] = bool(out["members_only"])
     out.pop("callback_secret", None)
+    return out
+
+
+def _stored(changes: dict[str, Any]) -> dict[str, Any]:
+    """Column values for the work-routing settings present in `changes`."""
+    out = {}
+    if changes.get("members_only") is not None:
+        out["members_only"] = int(changes["members_only"])
+    if changes.get("required_skills") is not None:
+        out["required_skills"] = orjson.dumps(changes["required_skills"]).decode()
+    if changes.get("lease_seconds") is not None:
+        out["lease_seconds"] = changes["lease_seconds"]
     return out
 
 
@@ -44,14 +59,13 @@ def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
         "callback_secret": secrets.token_hex(32),
         "created_at": now,
         "updated_at": now,
-    }
+        "members_only": 0,
+        "required_skills": "[]",
+        "lease_seconds": DEFAULT_LEASE_SECONDS,
+    } | _stored(spec)
     with store.write() as conn:
         conn.execute(projects.insert(), row)
-    return _public_with_secret(row)
-
-
-def _public_with_secret(row: dict[str, Any]) -> dict[str, Any]:
-    return row | {"params": orjson.loads(row["params"])}
+    return _public(row) | {"callback_secret": row["callback_secret"]}
 
 
 def get_project(store: Store, project_id: str) -> dict[str, Any]:
@@ -76,6 +90,7 @@ def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> di
     for required in ("name", "instructions", "overlap"):
         if required in values and values[required] is None:
             values.pop(required)
+    values |= _stored(changes)
     with store.write() as conn:
         require_project(conn, project_id, None)
         if values:

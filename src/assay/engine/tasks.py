@@ -5,7 +5,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from assay.engine.batches import open_batch_for_tasks
+from assay.engine.batches import close_batch_if_done, open_batch_for_tasks
 from assay.engine.pagination import fetch_page
 from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
@@ -37,6 +37,7 @@ INSERT_COLUMNS = (
     "callback_url",
     "priority",
     "created_at",
+    "ready",
 )
 """What a new task binds; the rest start NULL. Binding fewer values is measurably faster."""
 
@@ -80,6 +81,7 @@ def task_row(
         fields.get("callback_url"),
         fields.get("priority") or 0,
         now,
+        int(batch_id is None),  # a staging batch's tasks wait for its finalize
     )
 
 
@@ -163,6 +165,7 @@ def cancel_task(store: Store, task_id: str) -> dict[str, Any]:
         row = conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
         if row is None:
             raise NotFound("task", task_id)
+        close_batch_if_done(conn, row.batch_id, utc_now())
         if row.status != "canceled":
             raise Conflict(
                 "task_not_pending", f"task {task_id!r} is {row.status}; only pending tasks cancel"

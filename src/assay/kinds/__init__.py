@@ -16,16 +16,34 @@ def validate_params(kind_name: str, params: dict[str, Any]) -> dict[str, Any]:
     kind = KINDS.get(kind_name)
     if kind is None:
         raise Invalid([FieldError("kind", f"unknown kind; one of {sorted(KINDS)}")])
+    return _checked(kind.params_model, params, kind.check_params, "params").model_dump()
+
+
+def _checked(model_type, value: Any, check, prefix: str, *context):
     try:
-        model = kind.params_model.model_validate(params)
+        model = model_type.model_validate(value)
     except ValidationError as exc:
         raise Invalid(
             [
-                FieldError(field_path(("params", *e["loc"])), e["msg"])
+                FieldError(field_path((prefix, *e["loc"])), e["msg"])
                 for e in exc.errors(include_url=False)
             ]
         ) from None
-    problems = kind.check_params(model)
+    problems = check(*context, model)
     if problems:
-        raise Invalid([FieldError(f"params.{p.field}", p.message) for p in problems])
-    return model.model_dump()
+        raise Invalid([FieldError(f"{prefix}.{p.field}", p.message) for p in problems])
+    return model
+
+
+def validate_response(kind_name: str, params: dict[str, Any], response: Any) -> dict[str, Any]:
+    """Validate one worker's answer against the kind and the project's params."""
+    kind = KINDS[kind_name]
+    settings = kind.params_model.model_validate(params)
+    model = _checked(kind.response_model, response, kind.check_response, "response", settings)
+    return model.model_dump(exclude_none=True)
+
+
+def consolidate(kind_name: str, params: dict[str, Any], answers: list[dict[str, Any]]) -> dict:
+    """One result from several validated answers."""
+    kind = KINDS[kind_name]
+    return kind.consolidate(kind.params_model.model_validate(params), answers)

@@ -1,6 +1,15 @@
-"""Categorization: pick one label (or several, when `multi`) from the project's label set."""
+"""Categorization: pick one label (or several, when `multi`) from the project's label set.
 
-from typing import Annotated
+An answer is {"label": L} (or {"labels": [L, ...]} when multi). Answers consolidate by
+majority: the most chosen label wins, ties going to the label listed first in params;
+confidence is the winner's share. With multi, each label is in the result when more
+than half the workers chose it; confidence is the mean, over labels, of the share that
+agrees with the decision.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,8 +38,58 @@ def check_params(params: CategorizationParams) -> list[FieldError]:
     return errors
 
 
+class CategorizationResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Label | None = None
+    labels: list[Label] | None = None
+
+
+def check_response(
+    params: CategorizationParams, response: CategorizationResponse
+) -> list[FieldError]:
+    allowed = set(params.labels)
+    if not params.multi:
+        if response.label is None or response.labels is not None:
+            return [FieldError("label", 'give exactly one label as {"label": ...}')]
+        if response.label not in allowed:
+            return [FieldError("label", f"{response.label!r} is not one of the project's labels")]
+        return []
+    if response.labels is None or response.label is not None:
+        return [FieldError("labels", 'this project takes several labels: {"labels": [...]}')]
+    errors = []
+    seen: set[str] = set()
+    for i, label in enumerate(response.labels):
+        if label not in allowed:
+            errors.append(
+                FieldError(f"labels[{i}]", f"{label!r} is not one of the project's labels")
+            )
+        elif label in seen:
+            errors.append(FieldError(f"labels[{i}]", f"label {label!r} is repeated"))
+        seen.add(label)
+    return errors
+
+
+def consolidate(params: CategorizationParams, answers: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    n = len(answers)
+    if not params.multi:
+        votes = Counter(a["label"] for a in answers)
+        winner = max(params.labels, key=lambda label: (votes[label], -params.labels.index(label)))
+        return {"label": winner, "confidence": votes[winner] / n}
+    shares = {label: 0 for label in params.labels}
+    for answer in answers:
+        for label in answer["labels"]:
+            shares[label] += 1
+    chosen = [label for label in params.labels if shares[label] * 2 > n]
+    agreement = [max(k, n - k) / n for k in shares.values()]
+    return {"labels": chosen, "confidence": sum(agreement) / len(agreement)}
+
+
 KIND = Kind(
     name="categorization",
     params_model=CategorizationParams,
     check_params=check_params,
+    response_model=CategorizationResponse,
+    check_response=check_response,
+    consolidate=consolidate,
 )

@@ -5,7 +5,19 @@ b-tree write per row. Times are UTC ISO-8601 text (sortable, identical on SQLite
 PostgreSQL); JSON documents are stored as their text, so exports embed them as they are.
 """
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 
 metadata = MetaData()
 
@@ -34,6 +46,9 @@ projects = Table(
     Column("callback_secret", String(64), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
+    Column("members_only", Integer, nullable=False, server_default=text("0")),
+    Column("required_skills", Text, nullable=False, server_default=text("'[]'")),
+    Column("lease_seconds", Integer, nullable=False, server_default=text("600")),
 )
 
 batches = Table(
@@ -66,7 +81,21 @@ tasks = Table(
     Column("created_at", String(32), nullable=False),
     Column("completed_at", String(32)),
     Column("canceled_at", String(32)),
+    # The work loop's counters: accepted answers, and leases now held (expired ones are
+    # swept in the claim transaction itself). ready = 0 while the task's batch is staging.
+    Column("answers", Integer, nullable=False, server_default=text("0")),
+    Column("leases", Integer, nullable=False, server_default=text("0")),
+    Column("ready", Integer, nullable=False, server_default=text("1")),
     Index("ix_tasks_project", "project_id", "id"),
+    # The work queue: what a claim scans, in the order it serves.
+    Index(
+        "ix_tasks_queue",
+        "project_id",
+        text("priority DESC"),
+        "id",
+        sqlite_where=text("status = 'pending' AND ready = 1"),
+        postgresql_where=text("status = 'pending' AND ready = 1"),
+    ),
     # Pending tasks (nearly all of a fresh import) are listed through ix_tasks_project;
     # this index holds only the others, so importing never writes to it.
     Index(
@@ -94,4 +123,59 @@ tasks = Table(
     ),
     # SQLite keeps the rows in the id b-tree itself: one b-tree fewer to write per task.
     sqlite_with_rowid=False,
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(32), ForeignKey("api_keys.id"), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("skills", Text, nullable=False),
+    Column("active", Integer, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("blocked_at", String(32)),
+)
+
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", String(32), ForeignKey("workers.id"), nullable=False),
+    PrimaryKeyConstraint("project_id", "worker_id"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("task_id", String(32), ForeignKey("tasks.id"), nullable=False),
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", String(32), ForeignKey("workers.id"), nullable=False),
+    # active -> submitted | skipped | expired | released
+    Column("status", String(16), nullable=False),
+    Column("leased_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("ended_at", String(32)),
+    # A worker is offered a task at most once, whatever became of the offer.
+    UniqueConstraint("task_id", "worker_id", name="ux_assignments_task_worker"),
+    Index(
+        "ix_assignments_active_expiry",
+        "expires_at",
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+    Index("ix_assignments_worker", "worker_id", "status"),
+)
+
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("task_id", String(32), ForeignKey("tasks.id"), nullable=False),
+    Column("worker_id", String(32), ForeignKey("workers.id"), nullable=False),
+    Column("assignment_id", String(32), ForeignKey("assignments.id"), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("duration_ms", Integer),
+    Column("created_at", String(32), nullable=False),
+    UniqueConstraint("task_id", "worker_id", name="ux_annotations_task_worker"),
 )

@@ -6,10 +6,12 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
-from assay.engine import exports, imports, projects
+from assay.engine import exports, imports, projects, workers
 from assay.exchange.task_writers import FORMATS
 from assay.schemas import (
     ImportReport,
+    Members,
+    MembersOut,
     Page,
     ProjectCreate,
     ProjectCreated,
@@ -47,6 +49,17 @@ def update_project(project_id: str, body: ProjectUpdate, store: Store = Depends(
     return projects.update_project(
         store, project_id, body.model_dump(mode="json", exclude_unset=True)
     )
+
+
+@router.post("/{project_id}/members", response_model=MembersOut)
+def add_members(project_id: str, body: Members, store: Store = Depends(store_of)):
+    """Let these workers take a members-only project's tasks (adding twice is harmless)."""
+    return {"project": project_id, "workers": workers.add_members(store, project_id, body.workers)}
+
+
+@router.get("/{project_id}/members", response_model=MembersOut)
+def list_members(project_id: str, store: Store = Depends(store_of)):
+    return {"project": project_id, "workers": workers.members(store, project_id)}
 
 
 IMPORT_BODY = {
