@@ -31,7 +31,7 @@ class Request(BaseModel):
 
 Skill = Annotated[Text, Field(min_length=1, max_length=100)]
 Skills = Annotated[list[Skill], Field(max_length=100)]
-LeaseSeconds = Annotated[int, Field(ge=10, le=7 * 24 * 3600)]
+LeaseSeconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600)]
 
 
 class ProjectCreate(Request):
