@@ -49,7 +49,7 @@ def test_migrations_build_exactly_the_declared_schema(fresh_store):
         diff = compare_metadata(context, metadata)
         indexes = {i["name"] for i in inspect(conn).get_indexes("tasks")}
     assert diff == []
-    assert EXPRESSION_INDEXES <= indexes
+    assert indexes >= EXPRESSION_INDEXES
     assert migrate(fresh_store) == head  # running again is a no-op
 
 
