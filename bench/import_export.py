@@ -115,8 +115,8 @@ def raw_select(path: Path, project_id: str) -> float:
     start = time.perf_counter()
     cursor = conn.execute(
         "SELECT id, project_id, batch_id, status, params, unique_id, metadata, callback_url, "
-        "priority, response, created_at, completed_at, canceled_at FROM tasks "
-        "WHERE project_id = ? ORDER BY id",
+        "priority, response, created_at, completed_at, canceled_at, callback_succeeded_at "
+        "FROM tasks WHERE project_id = ? ORDER BY id",
         (project_id,),
     )
     count = 0

@@ -172,6 +172,27 @@ def keys_revoke(
     console.print(f"revoked {revoked['id']} at {revoked['revoked_at']}")
 
 
+@app.command()
+def worker(data_dir: DataDir = Path(DEFAULT_DATA_DIR), database_url_: DatabaseUrl = None):
+    """Deliver queued callbacks from this database until stopped (Ctrl-C).
+
+    `assay serve` delivers them too; run workers to add delivery capacity or to keep
+    delivering while no server runs. Any number may share one database.
+    """
+    import asyncio
+
+    from assay.dispatcher import Dispatcher
+
+    store = _open_store(data_dir, database_url_)
+    console.print("delivering callbacks; Ctrl-C stops")
+    try:
+        asyncio.run(Dispatcher(store).run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
+
+
 @app.command("migrate")
 def migrate_command(data_dir: DataDir = Path(DEFAULT_DATA_DIR), database_url_: DatabaseUrl = None):
     """Bring the database schema up to date (serve does this on start)."""

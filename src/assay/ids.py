@@ -10,6 +10,7 @@ import os
 import secrets
 import threading
 import time
+from datetime import datetime
 
 _counter = itertools.count(secrets.randbits(24))
 _lock = threading.Lock()
@@ -39,3 +40,9 @@ def utc_iso(micros_since_epoch: int) -> str:
 def utc_now(plus_seconds: float = 0) -> str:
     """The current UTC time (or that many seconds from now) as sortable ISO-8601 text."""
     return utc_iso(time.time_ns() // 1000 + int(plus_seconds * 1_000_000))
+
+
+def iso_plus(iso: str, seconds: float) -> str:
+    """An ISO time from utc_now, moved by `seconds`."""
+    micros = int(datetime.fromisoformat(iso).timestamp() * 1_000_000)
+    return utc_iso(micros + int(seconds * 1_000_000))

@@ -138,6 +138,7 @@ class TaskOut(BaseModel):
     created_at: str
     completed_at: str | None
     canceled_at: str | None
+    callback_succeeded_at: str | None
 
 
 class RowError(BaseModel):

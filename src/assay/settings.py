@@ -10,3 +10,5 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 class Settings:
     database_url: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    deliver_callbacks: bool = True
+    """Run a callback dispatcher thread in the server (more can run as `assay worker`)."""

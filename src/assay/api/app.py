@@ -10,6 +10,7 @@ from assay.api import errors
 from assay.api.limits import BodySizeLimit, RejectNulInUrl
 from assay.api.responses import OrjsonResponse
 from assay.api.routes import batches, keys, projects, tasks, work, workers
+from assay.dispatcher import Dispatcher
 from assay.settings import Settings
 from assay.store.db import Store
 from assay.store.migrate import migrate
@@ -27,7 +28,12 @@ def create_app(settings: Settings) -> FastAPI:
         store = Store(settings.database_url)
         migrate(store)
         app.state.store = store
+        dispatcher = Dispatcher(store) if settings.deliver_callbacks else None
+        if dispatcher:
+            dispatcher.start()
         yield
+        if dispatcher:
+            dispatcher.stop()
         store.close()
 
     # The API docs page serves its own copy of Swagger UI: it works without internet access.

@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from assay.engine.callbacks import enqueue_batch
 from assay.engine.pagination import fetch_page
 from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
@@ -128,15 +129,17 @@ def batch_status(store: Store, batch_id: str) -> dict[str, Any]:
 
 
 def close_batch_if_done(conn: Connection, batch_id: str | None, now: str) -> None:
-    """A finalized batch with no pending task left becomes completed."""
+    """A finalized batch with no pending task left becomes completed (and says so)."""
     if batch_id is None:
         return
     pending = conn.execute(
         select(tasks.c.id).where(tasks.c.batch_id == batch_id, tasks.c.status == "pending").limit(1)
     ).first()
     if pending is None:
-        conn.execute(
+        completed = conn.execute(
             update(batches)
             .where(batches.c.id == batch_id, batches.c.status == "in_progress")
             .values(status="completed", completed_at=now)
-        )
+        ).rowcount
+        if completed:
+            enqueue_batch(conn, batch_id)

@@ -13,6 +13,8 @@ import orjson
 from sqlalchemy import Connection, and_, literal_column, select, update
 
 from assay.engine.batches import close_batch_if_done
+from assay.engine.callbacks import enqueue_task
+from assay.engine.tasks import public_task
 from assay.engine.workers import Worker
 from assay.errors import Conflict, NotFound
 from assay.ids import new_id, utc_now
@@ -21,6 +23,7 @@ from assay.store.db import Store, as_dict
 from assay.store.tables import (
     annotations,
     assignments,
+    batches,
     project_members,
     projects,
     tasks,
@@ -271,4 +274,11 @@ def _complete(conn: Connection, task, project, now: str) -> None:
         .where(tasks.c.id == task.id)
         .values(status="completed", response=orjson.dumps(result).decode(), completed_at=now)
     )
+    completed = public_task(conn.execute(select(tasks).where(tasks.c.id == task.id)).one())
+    batch_url = None
+    if task.batch_id is not None:
+        batch_url = conn.execute(
+            select(batches.c.callback_url).where(batches.c.id == task.batch_id)
+        ).scalar_one()
+    enqueue_task(conn, completed, batch_url)
     close_batch_if_done(conn, task.batch_id, now)

@@ -25,6 +25,7 @@ EXPORT_COLUMNS = (
     "created_at",
     "completed_at",
     "canceled_at",
+    "callback_succeeded_at",
 )
 JSON_COLUMNS = frozenset({"params", "metadata", "response"})
 FORMATS = {

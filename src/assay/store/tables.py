@@ -86,6 +86,7 @@ tasks = Table(
     Column("answers", Integer, nullable=False, server_default=text("0")),
     Column("leases", Integer, nullable=False, server_default=text("0")),
     Column("ready", Integer, nullable=False, server_default=text("1")),
+    Column("callback_succeeded_at", String(32)),
     Index("ix_tasks_project", "project_id", "id"),
     # The work queue: what a claim scans, in the order it serves.
     Index(
@@ -178,4 +179,30 @@ annotations = Table(
     Column("duration_ms", Integer),
     Column("created_at", String(32), nullable=False),
     UniqueConstraint("task_id", "worker_id", name="ux_annotations_task_worker"),
+)
+
+# The outbox: a callback is written in the transaction that completes its task or batch,
+# then delivered (at least once) by a dispatcher that may run in any process.
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("task_id", String(32), ForeignKey("tasks.id")),
+    Column("batch_id", String(32), ForeignKey("batches.id")),
+    Column("url", String(2000), nullable=False),
+    Column("body", Text, nullable=False),
+    # pending -> delivered | failed (gave up after the retry window)
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", String(32), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("delivered_at", String(32)),
+    Index(
+        "ix_callbacks_due",
+        "next_attempt_at",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
 )

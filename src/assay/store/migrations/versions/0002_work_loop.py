@@ -1,4 +1,4 @@
-"""work loop
+"""work loop and callbacks
 
 Revision ID: 0002
 Revises: 0001
@@ -122,6 +122,34 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("ready", sa.Integer(), server_default=sa.text("1"), nullable=False)
         )
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("callback_succeeded_at", sa.String(length=32), nullable=True))
+    op.create_table(
+        "callbacks",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("project_id", sa.String(length=32), nullable=False),
+        sa.Column("task_id", sa.String(length=32), nullable=True),
+        sa.Column("batch_id", sa.String(length=32), nullable=True),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.String(length=32), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("delivered_at", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(["batch_id"], ["batches.id"]),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"]),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_callbacks_due",
+        "callbacks",
+        ["next_attempt_at"],
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     op.create_index(
         "ix_tasks_queue",
         "tasks",
@@ -132,6 +160,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_callbacks_due", "callbacks")
+    op.drop_table("callbacks")
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_column("callback_succeeded_at")
     op.drop_index("ix_tasks_queue", "tasks")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_column("ready")

@@ -1,0 +1,87 @@
+"""Deliver queued callbacks: signed POSTs, many in flight, retried with backoff.
+
+Runs as a thread inside `assay serve` and as the foreground loop of `assay worker`;
+any number of them may share one database (see engine/callbacks.py for how).
+"""
+
+import asyncio
+import logging
+import threading
+
+import httpx
+
+from assay import __version__
+from assay.engine import callbacks
+from assay.engine.callbacks import Delivery, Outcome
+from assay.store.db import Store
+from assay.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, sign
+
+log = logging.getLogger("assay.callbacks")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        batch: int = 500,
+        concurrency: int = 64,
+        timeout_s: float = 10,
+        idle_s: float = 0.25,
+    ):
+        self.store = store
+        self.batch = batch
+        self.concurrency = concurrency
+        self.timeout_s = timeout_s
+        self.idle_s = idle_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    async def _send(self, client: httpx.AsyncClient, gate: asyncio.Semaphore, d: Delivery):
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(d.body, d.secret),
+            DELIVERY_HEADER: d.id,
+            "User-Agent": f"assay/{__version__}",
+        }
+        async with gate:
+            try:
+                response = await client.post(d.url, content=d.body, headers=headers)
+            except httpx.HTTPError as exc:
+                return Outcome(d.id, d.task_id, False, f"{type(exc).__name__}: {exc}")
+        if 200 <= response.status_code < 300:
+            return Outcome(d.id, d.task_id, True)
+        return Outcome(d.id, d.task_id, False, f"HTTP {response.status_code}")
+
+    async def run_once(self, client: httpx.AsyncClient) -> int:
+        """Deliver one batch of due callbacks; returns how many were attempted."""
+        due = await asyncio.to_thread(callbacks.claim_due, self.store, self.batch)
+        if due:
+            gate = asyncio.Semaphore(self.concurrency)
+            outcomes = await asyncio.gather(*(self._send(client, gate, d) for d in due))
+            await asyncio.to_thread(callbacks.record, self.store, list(outcomes))
+        return len(due)
+
+    async def run(self) -> None:
+        """Loop until stopped; a failing round is logged and the loop goes on."""
+        limits = httpx.Limits(max_connections=self.concurrency)
+        async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits) as client:
+            while not self._stop.is_set():
+                try:
+                    sent = await self.run_once(client)
+                except Exception:
+                    log.exception("callback delivery round failed")
+                    sent = 0
+                if not sent:
+                    await asyncio.sleep(self.idle_s)
+
+    def start(self) -> None:
+        """Run in a background thread (as `assay serve` does)."""
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self.run()), name="assay-callbacks", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout_s + 5)

@@ -1,0 +1,181 @@
+"""The callback outbox: written with the completion it reports, delivered at least once.
+
+`enqueue_*` run inside the completing transaction. A dispatcher (in `assay serve`, or
+`assay worker` processes) claims due rows by pushing their next attempt a lease into the
+future, so two dispatchers never send the same row at once, and a dispatcher that dies
+mid-delivery leaves rows that come due again after the lease.
+"""
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, select, update
+
+from assay.ids import iso_plus, new_id, utc_now
+from assay.store.db import Store
+from assay.store.tables import batches, callbacks, projects, tasks
+
+CLAIM_LEASE_SECONDS = 60
+RETRY_WINDOW_SECONDS = 24 * 3600
+MAX_BACKOFF_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    url: str
+    body: bytes
+    secret: str
+    task_id: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    task_id: str | None
+    ok: bool
+    error: str | None = None
+
+
+def backoff_seconds(attempts: int, rng: random.Random = random._inst) -> float:
+    """Exponential with jitter: about 1 s after the first failure, doubling, capped at 1 h."""
+    return min(2 ** (attempts - 1), MAX_BACKOFF_SECONDS) * rng.uniform(0.5, 1.5)
+
+
+def _enqueue(conn: Connection, project_id: str, url: str, body: dict, **subject: str) -> None:
+    now = utc_now()
+    conn.execute(
+        callbacks.insert(),
+        {
+            "id": new_id(),
+            "project_id": project_id,
+            "task_id": subject.get("task_id"),
+            "batch_id": subject.get("batch_id"),
+            "url": url,
+            "body": orjson.dumps(body).decode(),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "created_at": now,
+            "delivered_at": None,
+        },
+    )
+
+
+def _project_url(conn: Connection, project_id: str) -> str | None:
+    return conn.execute(
+        select(projects.c.callback_url).where(projects.c.id == project_id)
+    ).scalar_one()
+
+
+def enqueue_task(conn: Connection, task: dict[str, Any], batch_url: str | None) -> None:
+    """Queue the completion callback of `task` (its API view) if any URL wants it."""
+    url = task["callback_url"] or batch_url or _project_url(conn, task["project"])
+    if url:
+        body = {
+            "task_id": task["id"],
+            "status": task["status"],
+            "response": task["response"],
+            "task": task,
+        }
+        _enqueue(conn, task["project"], url, body, task_id=task["id"])
+
+
+def enqueue_batch(conn: Connection, batch_id: str) -> None:
+    """Queue the completion callback of a batch if it or its project has a URL."""
+    batch = conn.execute(select(batches).where(batches.c.id == batch_id)).one()
+    url = batch.callback_url or _project_url(conn, batch.project_id)
+    if url:
+        counts = dict(
+            conn.execute(
+                select(tasks.c.status, func.count())
+                .where(tasks.c.batch_id == batch_id)
+                .group_by(tasks.c.status)
+            ).all()
+        )
+        body = {"batch_id": batch_id, "status": batch.status, "counts": counts}
+        _enqueue(conn, batch.project_id, url, body, batch_id=batch_id)
+
+
+def claim_due(store: Store, limit: int) -> list[Delivery]:
+    """Take up to `limit` due callbacks for delivery (leasing them for a minute)."""
+    with store.write() as conn:
+        now = utc_now()
+        due = (
+            select(callbacks.c.id)
+            .where(callbacks.c.status == "pending", callbacks.c.next_attempt_at <= now)
+            .order_by(callbacks.c.next_attempt_at)
+            .limit(limit)
+        )
+        if store.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = conn.execute(
+            update(callbacks)
+            .where(callbacks.c.id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=utc_now(CLAIM_LEASE_SECONDS))
+            .returning(
+                callbacks.c.id,
+                callbacks.c.url,
+                callbacks.c.body,
+                callbacks.c.project_id,
+                callbacks.c.task_id,
+            )
+        ).all()
+        if not rows:
+            return []
+        secrets = dict(
+            conn.execute(
+                select(projects.c.id, projects.c.callback_secret).where(
+                    projects.c.id.in_({r.project_id for r in rows})
+                )
+            ).all()
+        )
+    return [Delivery(r.id, r.url, r.body.encode(), secrets[r.project_id], r.task_id) for r in rows]
+
+
+def record(store: Store, outcomes: list[Outcome]) -> None:
+    """Store what became of each delivery: done, retried later, or given up."""
+    if not outcomes:
+        return
+    with store.write() as conn:
+        now = utc_now()
+        for outcome in outcomes:
+            if outcome.ok:
+                conn.execute(
+                    update(callbacks)
+                    .where(callbacks.c.id == outcome.id)
+                    .values(
+                        status="delivered",
+                        delivered_at=now,
+                        attempts=callbacks.c.attempts + 1,
+                        last_error=None,
+                    )
+                )
+                if outcome.task_id:
+                    conn.execute(
+                        update(tasks)
+                        .where(tasks.c.id == outcome.task_id)
+                        .values(callback_succeeded_at=now)
+                    )
+                continue
+            row = conn.execute(
+                select(callbacks.c.attempts, callbacks.c.created_at).where(
+                    callbacks.c.id == outcome.id
+                )
+            ).one()
+            attempts = row.attempts + 1
+            retry_at = utc_now(backoff_seconds(attempts))
+            give_up = retry_at > iso_plus(row.created_at, RETRY_WINDOW_SECONDS)
+            conn.execute(
+                update(callbacks)
+                .where(callbacks.c.id == outcome.id)
+                .values(
+                    attempts=attempts,
+                    last_error=(outcome.error or "")[:2000],
+                    next_attempt_at=retry_at,
+                    status="failed" if give_up else "pending",
+                )
+            )
