@@ -32,6 +32,7 @@ class Request(BaseModel):
 Skill = Annotated[Text, Field(min_length=1, max_length=100)]
 Skills = Annotated[list[Skill], Field(max_length=100)]
 LeaseSeconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600)]
+GoldRate = Annotated[float, Field(ge=0, le=1)]
 
 
 class ProjectCreate(Request):
@@ -48,6 +49,7 @@ class ProjectCreate(Request):
         default_factory=list, description="A worker needs all of these to get its tasks"
     )
     lease_seconds: LeaseSeconds = Field(600, description="How long a worker holds a task")
+    gold_rate: GoldRate = Field(0.1, description="Share of a worker's tasks that are gold")
 
 
 class ProjectUpdate(Request):
@@ -58,6 +60,7 @@ class ProjectUpdate(Request):
     members_only: bool | None = None
     required_skills: Skills | None = None
     lease_seconds: LeaseSeconds | None = None
+    gold_rate: GoldRate | None = None
 
 
 class ProjectOut(BaseModel):
@@ -71,6 +74,7 @@ class ProjectOut(BaseModel):
     members_only: bool
     required_skills: list[str]
     lease_seconds: int
+    gold_rate: float
     created_at: str
     updated_at: str
 
@@ -117,6 +121,9 @@ class TaskFields(Request):
     metadata: dict[str, Any] | None = None
     callback_url: Url | None = None
     priority: Priority = 0
+    gold: dict[str, Any] | None = Field(
+        None, description="The known answer: makes this a gold task that measures workers"
+    )
 
 
 class TaskCreate(TaskFields):
@@ -139,6 +146,7 @@ class TaskOut(BaseModel):
     completed_at: str | None
     canceled_at: str | None
     callback_succeeded_at: str | None
+    gold: dict[str, Any] | None
 
 
 class RowError(BaseModel):
@@ -253,6 +261,19 @@ class LeaseOut(BaseModel):
 class Submission(Request):
     response: Any = Field(description='The answer; categorization: {"label": ...}')
     duration_ms: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+
+
+class GoldScore(BaseModel):
+    answered: int
+    correct: int
+    accuracy: float | None
+
+
+class WorkerStats(BaseModel):
+    worker: str
+    answers: int
+    mean_duration_ms: float | None
+    gold: GoldScore
 
 
 class AnnotationOut(BaseModel):

@@ -23,14 +23,25 @@ def check_export(store: Store, project_id: str) -> None:
 
 
 def export_tasks(
-    store: Store, project_id: str, fmt: str, status: str | None = None, batch: str | None = None
+    store: Store,
+    project_id: str,
+    fmt: str,
+    status: str | None = None,
+    batch: str | None = None,
+    include_gold: bool = False,
 ) -> Iterator[bytes]:
-    """Yield the encoded export; memory stays flat in the number of tasks."""
-    return WRITERS[fmt](_row_chunks(store, project_id, fmt, status, batch))
+    """Yield the encoded export; memory stays flat in the number of tasks. Gold tasks are
+    the project's own measuring stick, not results: left out unless asked for."""
+    return WRITERS[fmt](_row_chunks(store, project_id, fmt, status, batch, include_gold))
 
 
 def _row_chunks(
-    store: Store, project_id: str, fmt: str, status: str | None, batch: str | None
+    store: Store,
+    project_id: str,
+    fmt: str,
+    status: str | None,
+    batch: str | None,
+    include_gold: bool,
 ) -> Iterator:
     if fmt == "jsonl":
         columns = [json_object(store.dialect, _COLUMNS, JSON_COLUMNS)]
@@ -41,6 +52,8 @@ def _row_chunks(
         query = query.where(*status_is(status))
     if batch is not None:
         query = query.where(tasks.c.batch_id == batch)
+    if not include_gold:
+        query = query.where(tasks.c.gold.is_(None))
     with store.read() as conn:
         result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
         yield from result.partitions()

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from assay.engine.tasks import check_destination, insert_tasks, task_row
+from assay.engine.projects import require_project
+from assay.engine.tasks import check_destination, checked_gold, insert_tasks, task_row
 from assay.errors import Invalid
 from assay.exchange.task_rows import parse_body
 from assay.ids import new_ids, utc_now
@@ -16,6 +17,8 @@ def import_tasks(
 
     Returns {created, duplicate, rejected, errors: [{line, field, message}]}.
     """
+    with store.read() as conn:  # fail fast, before parsing, on an unknown project
+        kind, params = require_project(conn, project_id)
     now = utc_now()
     errors: list[dict[str, Any]] = []
     rows: list[tuple] = []
@@ -28,7 +31,8 @@ def import_tasks(
             errors.extend(vars(p) for p in outcome)
             continue
         try:
-            rows.append(task_row(next(ids), project_id, batch_id, outcome, now))
+            fields = checked_gold(outcome, batch_id, kind, params)
+            rows.append(task_row(next(ids), project_id, batch_id, fields, now))
         except Invalid as exc:
             rejected += 1
             errors.extend(

@@ -15,6 +15,7 @@ from assay.store.tables import projects
 
 _PUBLIC = [c for c in projects.c if c.name != "callback_secret"]
 DEFAULT_LEASE_SECONDS = 600
+DEFAULT_GOLD_RATE = 0.1
 
 
 def _public(row) -> dict[str, Any]:
@@ -33,16 +34,22 @@ def _stored(changes: dict[str, Any]) -> dict[str, Any]:
         out["members_only"] = int(changes["members_only"])
     if changes.get("required_skills") is not None:
         out["required_skills"] = orjson.dumps(changes["required_skills"]).decode()
-    if changes.get("lease_seconds") is not None:
-        out["lease_seconds"] = changes["lease_seconds"]
+    for setting in ("lease_seconds", "gold_rate"):
+        if changes.get(setting) is not None:
+            out[setting] = changes[setting]
     return out
 
 
-def require_project(conn: Connection, project_id: str, field: str | None = "project") -> None:
-    """Raise NotFound (naming `field`) unless the project exists."""
-    found = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
+def require_project(
+    conn: Connection, project_id: str, field: str | None = "project"
+) -> tuple[str, dict[str, Any]]:
+    """The project's kind and params; NotFound (naming `field`) if there is no such project."""
+    found = conn.execute(
+        select(projects.c.kind, projects.c.params).where(projects.c.id == project_id)
+    ).first()
     if found is None:
         raise NotFound("project", project_id, field)
+    return found.kind, orjson.loads(found.params)
 
 
 def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +69,7 @@ def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
         "members_only": 0,
         "required_skills": "[]",
         "lease_seconds": DEFAULT_LEASE_SECONDS,
+        "gold_rate": DEFAULT_GOLD_RATE,
     } | _stored(spec)
     with store.write() as conn:
         conn.execute(projects.insert(), row)

@@ -11,6 +11,7 @@ from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS
 from assay.ids import new_id, utc_now
+from assay.kinds import validate_response
 from assay.store.db import Store, as_dict
 from assay.store.tables import tasks
 
@@ -38,6 +39,7 @@ INSERT_COLUMNS = (
     "priority",
     "created_at",
     "ready",
+    "gold",
 )
 """What a new task binds; the rest start NULL. Binding fewer values is measurably faster."""
 
@@ -82,6 +84,7 @@ def task_row(
         fields.get("priority") or 0,
         now,
         int(batch_id is None),  # a staging batch's tasks wait for its finalize
+        _encode(fields, "gold"),
     )
 
 
@@ -95,10 +98,35 @@ def public_task(row) -> dict[str, Any]:
     return out
 
 
-def check_destination(conn: Connection, project_id: str, batch_id: str | None) -> None:
-    require_project(conn, project_id)
+def check_destination(
+    conn: Connection, project_id: str, batch_id: str | None
+) -> tuple[str, dict[str, Any]]:
+    """Check that tasks may go to this project (and batch); return its kind and params."""
+    settings = require_project(conn, project_id)
     if batch_id is not None:
         open_batch_for_tasks(conn, batch_id, project_id)
+    return settings
+
+
+def checked_gold(
+    fields: dict[str, Any], batch_id: str | None, kind: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The task's fields with its gold answer validated against the project's kind."""
+    if fields.get("gold") is None:
+        return fields
+    if batch_id is not None:
+        raise Invalid([FieldError("gold", "gold tasks are not part of batches")])
+    return fields | {"gold": validate_response(kind, params, fields["gold"], "gold")}
+
+
+def release_slots(conn: Connection, task_ids: list[str]) -> None:
+    """Give back the slots of leases that ended without an answer (gold tasks have none)."""
+    for task_id in task_ids:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.gold.is_(None))
+            .values(leases=tasks.c.leases - 1)
+        )
 
 
 def existing_task_id(conn: Connection, project_id: str, unique_id: str) -> str | None:
@@ -109,9 +137,10 @@ def existing_task_id(conn: Connection, project_id: str, unique_id: str) -> str |
 
 def create_task(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
     """Create one task. A unique_id already used in the project raises a 409 naming the task."""
-    row = task_row(new_id(), spec["project"], spec.get("batch"), spec, utc_now())
     with store.write() as conn:
-        check_destination(conn, spec["project"], spec.get("batch"))
+        kind, params = check_destination(conn, spec["project"], spec.get("batch"))
+        spec = checked_gold(spec, spec.get("batch"), kind, params)
+        row = task_row(new_id(), spec["project"], spec.get("batch"), spec, utc_now())
         if insert_tasks(conn, [row]) == 0:
             existing = existing_task_id(conn, spec["project"], spec["unique_id"])
             raise Conflict(

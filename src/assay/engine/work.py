@@ -7,6 +7,7 @@ background job is needed for correctness. On PostgreSQL the candidate row is tak
 FOR UPDATE SKIP LOCKED, so several server processes never hand out the same slot.
 """
 
+import random
 from typing import Any
 
 import orjson
@@ -14,11 +15,11 @@ from sqlalchemy import Connection, and_, literal_column, select, update
 
 from assay.engine.batches import close_batch_if_done
 from assay.engine.callbacks import enqueue_task
-from assay.engine.tasks import public_task
+from assay.engine.tasks import public_task, release_slots
 from assay.engine.workers import Worker
 from assay.errors import Conflict, NotFound
 from assay.ids import new_id, utc_now
-from assay.kinds import consolidate, validate_response
+from assay.kinds import consolidate, matches, validate_response
 from assay.store.db import Store, as_dict
 from assay.store.tables import (
     annotations,
@@ -29,8 +30,12 @@ from assay.store.tables import (
     tasks,
 )
 
-# Literal, not bound: the terms must match the partial index ix_tasks_queue as written.
-_QUEUED = and_(tasks.c.status == literal_column("'pending'"), tasks.c.ready == literal_column("1"))
+_rng = random.Random()
+
+# Literal, not bound: the terms must match the partial indexes as they are written.
+_PENDING = tasks.c.status == literal_column("'pending'")
+_QUEUED = and_(_PENDING, tasks.c.ready == literal_column("1"), tasks.c.gold.is_(None))
+_GOLD = and_(tasks.c.gold.is_not(None), _PENDING)
 
 
 def sweep_expired(conn: Connection, now: str) -> None:
@@ -45,8 +50,7 @@ def sweep_expired(conn: Connection, now: str) -> None:
         .scalars()
         .all()
     )
-    for task_id in expired:
-        conn.execute(update(tasks).where(tasks.c.id == task_id).values(leases=tasks.c.leases - 1))
+    release_slots(conn, expired)
 
 
 def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
@@ -66,12 +70,28 @@ def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> 
     return [r for r in rows if set(orjson.loads(r["required_skills"])) <= worker.skills]
 
 
-def _candidate(conn: Connection, project: dict, worker: Worker, dialect: str):
-    offered = (
+def _offered(worker: Worker):
+    return (
         select(assignments.c.id)
         .where(assignments.c.task_id == tasks.c.id, assignments.c.worker_id == worker.id)
         .exists()
     )
+
+
+def _gold_candidate(conn: Connection, project: dict, worker: Worker):
+    """A gold task of the project this worker has not seen. Gold has no slots to guard, so
+    it is not locked: every worker may answer it."""
+    query = (
+        select(tasks.c.id, tasks.c.params, tasks.c.priority)
+        .where(tasks.c.project_id == project["id"], _GOLD, ~_offered(worker))
+        .order_by(tasks.c.id)
+        .limit(1)
+    )
+    return conn.execute(query).first()
+
+
+def _candidate(conn: Connection, project: dict, worker: Worker, dialect: str):
+    offered = _offered(worker)
     query = (
         select(tasks.c.id, tasks.c.params, tasks.c.priority)
         .where(
@@ -103,8 +123,14 @@ def _worker_view(assignment: dict, task_params: str, project: dict) -> dict[str,
     }
 
 
-def next_assignment(store: Store, worker: Worker, project_id: str | None) -> dict | None:
-    """Lease the next task to the worker: highest priority, then oldest. None if none."""
+def next_assignment(
+    store: Store, worker: Worker, project_id: str | None, rng: random.Random = _rng
+) -> dict | None:
+    """Lease the next task to the worker: highest priority, then oldest. None if none.
+
+    While there is real work, a share `gold_rate` of the offers is a gold task the worker
+    has not seen, in exactly the same shape as any other.
+    """
     with store.write() as conn:
         now = utc_now()
         sweep_expired(conn, now)
@@ -116,6 +142,8 @@ def next_assignment(store: Store, worker: Worker, project_id: str | None) -> dic
         if not found:
             return None
         task, project = min(found, key=lambda pair: (-pair[0].priority, pair[0].id))
+        if rng.random() < project["gold_rate"]:
+            task = _gold_candidate(conn, project, worker) or task
         assignment = {
             "id": new_id(),
             "task_id": task.id,
@@ -127,7 +155,11 @@ def next_assignment(store: Store, worker: Worker, project_id: str | None) -> dic
             "ended_at": None,
         }
         conn.execute(assignments.insert(), assignment)
-        conn.execute(update(tasks).where(tasks.c.id == task.id).values(leases=tasks.c.leases + 1))
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task.id, tasks.c.gold.is_(None))
+            .values(leases=tasks.c.leases + 1)
+        )
         return _worker_view(assignment, task.params, project)
 
 
@@ -180,9 +212,7 @@ def skip(store: Store, worker: Worker, assignment_id: str) -> dict[str, Any]:
             .where(assignments.c.id == assignment_id)
             .values(status="skipped", ended_at=now)
         )
-        conn.execute(
-            update(tasks).where(tasks.c.id == row.task_id).values(leases=tasks.c.leases - 1)
-        )
+        release_slots(conn, [row.task_id])
     return {"id": assignment_id, "status": "skipped"}
 
 
@@ -224,9 +254,10 @@ def submit(
             raise Conflict("already_answered", "this task was already answered differently")
         task_query = select(tasks).where(tasks.c.id == row.task_id)
         task = conn.execute(task_query.with_for_update() if lock else task_query).one()
+        gold = None if task.gold is None else orjson.loads(task.gold)
         holds_slot = row.status == "active"
         free = project.overlap - task.answers - task.leases + (1 if holds_slot else 0)
-        if row.status == "skipped" or task.status != "pending" or free <= 0:
+        if row.status == "skipped" or task.status != "pending" or (gold is None and free <= 0):
             raise Conflict(
                 "task_not_open",
                 "the lease ended and the task no longer needs this answer",
@@ -239,6 +270,10 @@ def submit(
             "response": orjson.dumps(answer).decode(),
             "duration_ms": duration_ms,
             "created_at": now,
+            # Gold is scored on arrival; it never completes, so it never calls back.
+            "correct": None
+            if gold is None
+            else int(matches(project.kind, orjson.loads(project.params), answer, gold)),
         }
         conn.execute(annotations.insert(), annotation)
         conn.execute(
@@ -246,6 +281,8 @@ def submit(
             .where(assignments.c.id == assignment_id)
             .values(status="submitted", ended_at=now)
         )
+        if gold is not None:
+            return _annotation_view(annotation)
         answers = task.answers + 1
         conn.execute(
             update(tasks)

@@ -4,15 +4,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from assay.engine.keys import Principal, create_key
 from assay.engine.pagination import fetch_page
 from assay.engine.projects import require_project
+from assay.engine.tasks import release_slots
 from assay.errors import AssayError, NotFound
 from assay.ids import utc_now
 from assay.store.db import Store, as_dict
-from assay.store.tables import api_keys, assignments, project_members, tasks, workers
+from assay.store.tables import annotations, api_keys, assignments, project_members, workers
 
 _COLUMNS = [*workers.c, api_keys.c.role]
 
@@ -88,10 +89,7 @@ def set_active(store: Store, worker_id: str, active: bool) -> dict[str, Any]:
                 .scalars()
                 .all()
             )
-            for task_id in released:
-                conn.execute(
-                    update(tasks).where(tasks.c.id == task_id).values(leases=tasks.c.leases - 1)
-                )
+            release_slots(conn, released)
         return _get(conn, worker_id)
 
 
@@ -139,3 +137,28 @@ def members(store: Store, project_id: str) -> list[str]:
                 )
             ).scalars()
         )
+
+
+def worker_stats(store: Store, worker_id: str) -> dict[str, Any]:
+    """How much a worker answered, how fast, and how well on gold."""
+    with store.read() as conn:
+        _get(conn, worker_id)
+        row = conn.execute(
+            select(
+                func.count(),
+                func.avg(annotations.c.duration_ms),
+                func.count(annotations.c.correct),
+                func.coalesce(func.sum(annotations.c.correct), 0),
+            ).where(annotations.c.worker_id == worker_id)
+        ).one()
+    answers, mean_duration, gold_answered, gold_correct = row
+    return {
+        "worker": worker_id,
+        "answers": answers,
+        "mean_duration_ms": None if mean_duration is None else float(mean_duration),
+        "gold": {
+            "answered": gold_answered,
+            "correct": int(gold_correct),
+            "accuracy": gold_correct / gold_answered if gold_answered else None,
+        },
+    }

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from assay.exchange.task_writers import EXPORT_COLUMNS
 
-TASK_FIELDS = ("unique_id", "metadata", "callback_url", "priority")
+TASK_FIELDS = ("unique_id", "metadata", "callback_url", "priority", "gold")
 EXPORT_ONLY = frozenset(EXPORT_COLUMNS) - set(TASK_FIELDS) - {"params"}
 READ_BLOCK = 1 << 20
 
@@ -81,7 +81,8 @@ def task_object(record: dict[str, Any]) -> dict[str, Any]:
         if column in EXPORT_ONLY or column == "params" or value is None or value == "":
             continue
         if column in TASK_FIELDS:
-            task[column] = _json_or_text(value) if column in ("metadata", "priority") else value
+            json_valued = column in ("metadata", "priority", "gold")
+            task[column] = _json_or_text(value) if json_valued else value
         else:
             extra[column] = value
     task["params"] = params | extra if isinstance(params, dict) else params

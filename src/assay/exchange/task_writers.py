@@ -26,8 +26,9 @@ EXPORT_COLUMNS = (
     "completed_at",
     "canceled_at",
     "callback_succeeded_at",
+    "gold",
 )
-JSON_COLUMNS = frozenset({"params", "metadata", "response"})
+JSON_COLUMNS = frozenset({"params", "metadata", "response", "gold"})
 FORMATS = {
     "jsonl": "application/x-ndjson",
     "csv": "text/csv; charset=utf-8",

@@ -35,11 +35,14 @@ def _checked(model_type, value: Any, check, prefix: str, *context):
     return model
 
 
-def validate_response(kind_name: str, params: dict[str, Any], response: Any) -> dict[str, Any]:
-    """Validate one worker's answer against the kind and the project's params."""
+def validate_response(
+    kind_name: str, params: dict[str, Any], response: Any, field: str = "response"
+) -> dict[str, Any]:
+    """Validate one answer (a worker's, or a gold one) against the kind and the project's
+    params; errors name their path under `field`."""
     kind = KINDS[kind_name]
     settings = kind.params_model.model_validate(params)
-    model = _checked(kind.response_model, response, kind.check_response, "response", settings)
+    model = _checked(kind.response_model, response, kind.check_response, field, settings)
     return model.model_dump(exclude_none=True)
 
 
@@ -47,3 +50,9 @@ def consolidate(kind_name: str, params: dict[str, Any], answers: list[dict[str, 
     """One result from several validated answers."""
     kind = KINDS[kind_name]
     return kind.consolidate(kind.params_model.model_validate(params), answers)
+
+
+def matches(kind_name: str, params: dict[str, Any], answer: dict, gold: dict) -> bool:
+    """Whether a validated answer agrees with the gold answer."""
+    kind = KINDS[kind_name]
+    return kind.matches(kind.params_model.model_validate(params), answer, gold)

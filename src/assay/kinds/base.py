@@ -22,3 +22,5 @@ class Kind:
     """Rules an answer must meet given the project's params; paths relative to response."""
     consolidate: Callable[[BaseModel, Sequence[dict[str, Any]]], dict[str, Any]]
     """Several workers' answers -> one result with a `confidence` in [0, 1]."""
+    matches: Callable[[BaseModel, dict[str, Any], dict[str, Any]], bool]
+    """Whether an answer agrees with a known (gold) answer."""

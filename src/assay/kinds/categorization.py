@@ -85,6 +85,12 @@ def consolidate(params: CategorizationParams, answers: Sequence[dict[str, Any]])
     return {"labels": chosen, "confidence": sum(agreement) / len(agreement)}
 
 
+def matches(params: CategorizationParams, answer: dict[str, Any], gold: dict[str, Any]) -> bool:
+    if params.multi:
+        return set(answer["labels"]) == set(gold["labels"])
+    return answer["label"] == gold["label"]
+
+
 KIND = Kind(
     name="categorization",
     params_model=CategorizationParams,
@@ -92,4 +98,5 @@ KIND = Kind(
     response_model=CategorizationResponse,
     check_response=check_response,
     consolidate=consolidate,
+    matches=matches,
 )

@@ -7,6 +7,7 @@ PostgreSQL); JSON documents are stored as their text, so exports embed them as t
 
 from sqlalchemy import (
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -49,6 +50,7 @@ projects = Table(
     Column("members_only", Integer, nullable=False, server_default=text("0")),
     Column("required_skills", Text, nullable=False, server_default=text("'[]'")),
     Column("lease_seconds", Integer, nullable=False, server_default=text("600")),
+    Column("gold_rate", Float, nullable=False, server_default=text("0.1")),
 )
 
 batches = Table(
@@ -87,6 +89,8 @@ tasks = Table(
     Column("leases", Integer, nullable=False, server_default=text("0")),
     Column("ready", Integer, nullable=False, server_default=text("1")),
     Column("callback_succeeded_at", String(32)),
+    # The known answer of a gold (evaluation) task; NULL for customer tasks.
+    Column("gold", Text),
     Index("ix_tasks_project", "project_id", "id"),
     # The work queue: what a claim scans, in the order it serves.
     Index(
@@ -94,8 +98,15 @@ tasks = Table(
         "project_id",
         text("priority DESC"),
         "id",
-        sqlite_where=text("status = 'pending' AND ready = 1"),
-        postgresql_where=text("status = 'pending' AND ready = 1"),
+        sqlite_where=text("status = 'pending' AND ready = 1 AND gold IS NULL"),
+        postgresql_where=text("status = 'pending' AND ready = 1 AND gold IS NULL"),
+    ),
+    Index(
+        "ix_tasks_gold",
+        "project_id",
+        "id",
+        sqlite_where=text("gold IS NOT NULL AND status = 'pending'"),
+        postgresql_where=text("gold IS NOT NULL AND status = 'pending'"),
     ),
     # Pending tasks (nearly all of a fresh import) are listed through ix_tasks_project;
     # this index holds only the others, so importing never writes to it.
@@ -178,7 +189,10 @@ annotations = Table(
     Column("response", Text, nullable=False),
     Column("duration_ms", Integer),
     Column("created_at", String(32), nullable=False),
+    # On gold tasks: 1 if the answer matched the gold answer, else 0. NULL elsewhere.
+    Column("correct", Integer),
     UniqueConstraint("task_id", "worker_id", name="ux_annotations_task_worker"),
+    Index("ix_annotations_worker", "worker_id"),
 )
 
 # The outbox: a callback is written in the transaction that completes its task or batch,

@@ -99,12 +99,13 @@ def export_tasks(
     format: Annotated[str, Query(pattern="^(jsonl|csv|parquet)$")] = "jsonl",
     status: TaskStatus | None = None,
     batch: str | None = None,
+    include_gold: bool = False,
     store: Store = Depends(store_of),
 ):
     """Stream the project's tasks (with results once completed) in id order."""
     exports.check_export(store, project_id)
     return StreamingResponse(
-        exports.export_tasks(store, project_id, format, status, batch),
+        exports.export_tasks(store, project_id, format, status, batch, include_gold),
         media_type=FORMATS[format],
         headers={"Content-Disposition": f'attachment; filename="{project_id}.{format}"'},
     )

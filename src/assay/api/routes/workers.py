@@ -3,7 +3,14 @@ from fastapi import APIRouter, Depends
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
 from assay.engine import workers
-from assay.schemas import Page, WorkerCreate, WorkerCreated, WorkerOut, WorkerUpdate
+from assay.schemas import (
+    Page,
+    WorkerCreate,
+    WorkerCreated,
+    WorkerOut,
+    WorkerStats,
+    WorkerUpdate,
+)
 from assay.store.db import Store
 
 router = APIRouter(prefix="/v1/workers", tags=["workers"], dependencies=[MANAGER])
@@ -23,6 +30,12 @@ def list_workers(paging: PageQuery = Depends(), store: Store = Depends(store_of)
 @router.get("/{worker_id}", response_model=WorkerOut)
 def get_worker(worker_id: str, store: Store = Depends(store_of)):
     return workers.get_worker(store, worker_id)
+
+
+@router.get("/{worker_id}/stats", response_model=WorkerStats)
+def worker_stats(worker_id: str, store: Store = Depends(store_of)):
+    """Answers, mean answer time, and accuracy on gold tasks."""
+    return workers.worker_stats(store, worker_id)
 
 
 @router.patch("/{worker_id}", response_model=WorkerOut)

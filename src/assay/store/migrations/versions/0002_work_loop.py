@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("response", sa.Text(), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("correct", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
             ["assignments.id"],
@@ -101,6 +102,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("task_id", "worker_id", name="ux_annotations_task_worker"),
     )
+    op.create_index("ix_annotations_worker", "annotations", ["worker_id"])
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("members_only", sa.Integer(), server_default=sa.text("0"), nullable=False)
@@ -110,6 +112,9 @@ def upgrade() -> None:
         )
         batch_op.add_column(
             sa.Column("lease_seconds", sa.Integer(), server_default=sa.text("600"), nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("gold_rate", sa.Float(), server_default=sa.text("0.1"), nullable=False)
         )
 
     with op.batch_alter_table("tasks", schema=None) as batch_op:
@@ -124,6 +129,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("callback_succeeded_at", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("gold", sa.Text(), nullable=True))
     op.create_table(
         "callbacks",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -154,15 +160,25 @@ def upgrade() -> None:
         "ix_tasks_queue",
         "tasks",
         ["project_id", sa.text("priority DESC"), "id"],
-        sqlite_where=sa.text("status = 'pending' AND ready = 1"),
-        postgresql_where=sa.text("status = 'pending' AND ready = 1"),
+        sqlite_where=sa.text("status = 'pending' AND ready = 1 AND gold IS NULL"),
+        postgresql_where=sa.text("status = 'pending' AND ready = 1 AND gold IS NULL"),
+    )
+    op.create_index(
+        "ix_tasks_gold",
+        "tasks",
+        ["project_id", "id"],
+        sqlite_where=sa.text("gold IS NOT NULL AND status = 'pending'"),
+        postgresql_where=sa.text("gold IS NOT NULL AND status = 'pending'"),
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_gold", "tasks")
+    op.drop_index("ix_annotations_worker", "annotations")
     op.drop_index("ix_callbacks_due", "callbacks")
     op.drop_table("callbacks")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_column("gold")
         batch_op.drop_column("callback_succeeded_at")
     op.drop_index("ix_tasks_queue", "tasks")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
@@ -171,6 +187,7 @@ def downgrade() -> None:
         batch_op.drop_column("answers")
 
     with op.batch_alter_table("projects", schema=None) as batch_op:
+        batch_op.drop_column("gold_rate")
         batch_op.drop_column("lease_seconds")
         batch_op.drop_column("required_skills")
         batch_op.drop_column("members_only")
