@@ -193,6 +193,27 @@ def worker(data_dir: DataDir = Path(DEFAULT_DATA_DIR), database_url_: DatabaseUr
         store.close()
 
 
+@app.command("dev-receiver")
+def dev_receiver(
+    port: int = 9000,
+    host: str = "127.0.0.1",
+    secret: Annotated[
+        str | None, typer.Option(help="The project's callback_secret, to check signatures.")
+    ] = None,
+):
+    """Receive callbacks locally and print them, checking their signatures."""
+    from assay.dev_receiver import make_server
+
+    server = make_server(host, port, secret, lambda text: console.print(text, highlight=False))
+    console.print(f"receiving callbacks on http://{host}:{port}/ ; Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @app.command("migrate")
 def migrate_command(data_dir: DataDir = Path(DEFAULT_DATA_DIR), database_url_: DatabaseUrl = None):
     """Bring the database schema up to date (serve does this on start)."""
