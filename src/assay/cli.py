@@ -204,7 +204,9 @@ def dev_receiver(
     """Receive callbacks locally and print them, checking their signatures."""
     from assay.dev_receiver import make_server
 
-    server = make_server(host, port, secret, lambda text: console.print(text, highlight=False))
+    server = make_server(
+        host, port, secret, lambda text: console.print(text, highlight=False, soft_wrap=True)
+    )
     console.print(f"receiving callbacks on http://{host}:{port}/ ; Ctrl-C stops")
     try:
         server.serve_forever()

@@ -65,6 +65,35 @@ class Client:
     def revoke_key(self, key_id: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/keys/{key_id}/revoke")
 
+    # --- workers and work --------------------------------------------------------------
+
+    def create_worker(self, name: str, role: str = "annotator", skills: list[str] | None = None):
+        """A worker and their key (in the result's `key`, shown only here)."""
+        body = self._fields(name=name, role=role, skills=skills)
+        return self._call("POST", "/v1/workers", json=body)
+
+    def worker_stats(self, worker_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/workers/{worker_id}/stats")
+
+    def next_assignment(self, project: str | None = None) -> dict[str, Any] | None:
+        """Lease the next task (worker keys); None when there is nothing to do."""
+        response = self.http.post("/v1/work/next", json=self._fields(project=project))
+        if response.status_code == 204:
+            return None
+        if response.status_code >= 400:
+            raise AssayAPIError(response.status_code, response.json())
+        return response.json()
+
+    def submit(self, assignment_id: str, response: Any, duration_ms: int | None = None):
+        body = self._fields(response=response, duration_ms=duration_ms)
+        return self._call("POST", f"/v1/assignments/{assignment_id}/submit", json=body)
+
+    def heartbeat(self, assignment_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/assignments/{assignment_id}/heartbeat")
+
+    def skip(self, assignment_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/assignments/{assignment_id}/skip")
+
     # --- projects ------------------------------------------------------------------------
 
     def create_project(self, name: str, kind: str, params: dict[str, Any], **more: Any):
