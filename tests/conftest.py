@@ -152,3 +152,17 @@ def assert_problem(
     if field:
         assert field in [e["field"] for e in body["errors"]], body
     return body
+
+
+@pytest.fixture
+def database(backend, tmp_path, pg_url):
+    """Server arguments and a store on a database for this test."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'assay.db'}"
+        args = ["--data-dir", str(tmp_path)]
+    else:
+        url, args = pg_url, ["--database-url", pg_url]
+    store = Store(url)
+    migrate(store)
+    yield args, store
+    store.close()

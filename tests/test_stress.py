@@ -8,32 +8,15 @@ import threading
 from collections import Counter
 
 import orjson
-import pytest
 from load import Ledger, ServerProcess, work_until_dry
 from sqlalchemy import func, select
 from test_callbacks import Receiver, wait_for
 
 from assay import Client
 from assay.engine.keys import create_key
-from assay.store.db import Store
-from assay.store.migrate import migrate
 from assay.store.tables import annotations, callbacks, tasks
 
 TASKS, OVERLAP, WORKERS = 2_000, 3, 24
-
-
-@pytest.fixture
-def database(backend, tmp_path, pg_url):
-    """Server arguments and a store on a database for this test."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'assay.db'}"
-        args = ["--data-dir", str(tmp_path)]
-    else:
-        url, args = pg_url, ["--database-url", pg_url]
-    store = Store(url)
-    migrate(store)
-    yield args, store
-    store.close()
 
 
 def test_no_slot_is_handed_out_twice_under_load(backend, database):
