@@ -71,7 +71,7 @@ def test_a_crash_loses_nothing_acknowledged(database):
                     ).scalars()
                 )
             assert wait_for(
-                lambda: {orjson_task(r) for r in receiver.received} >= completed, timeout=120
+                lambda: {task_of(r) for r in receiver.received} >= completed, timeout=120
             )
     finally:
         server.stop()
