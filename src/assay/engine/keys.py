@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from assay.engine.pagination import fetch_page
 from assay.errors import NotFound
@@ -73,13 +73,14 @@ def create_key(
     return _public(row) | {"key": secret}
 
 
+_BY_DIGEST = select(api_keys.c.id, api_keys.c.role, api_keys.c.name).where(
+    api_keys.c.key_hash == bindparam("digest"), api_keys.c.revoked_at.is_(None)
+)
+
+
 def authenticate(store: Store, secret: str) -> Principal | None:
     with store.read() as conn:
-        row = conn.execute(
-            select(api_keys.c.id, api_keys.c.role, api_keys.c.name).where(
-                api_keys.c.key_hash == digest(secret), api_keys.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = conn.execute(_BY_DIGEST, {"digest": digest(secret)}).first()
     return Principal(row.id, row.role, row.name) if row else None
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from assay.engine.batches import close_batch_if_done, open_batch_for_tasks
 from assay.engine.pagination import fetch_page
@@ -119,14 +119,17 @@ def checked_gold(
     return fields | {"gold": validate_response(kind, params, fields["gold"], "gold")}
 
 
+_RELEASE_SLOT = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task"), tasks.c.gold.is_(None))
+    .values(leases=tasks.c.leases - 1)
+)
+
+
 def release_slots(conn: Connection, task_ids: list[str]) -> None:
     """Give back the slots of leases that ended without an answer (gold tasks have none)."""
-    for task_id in task_ids:
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id, tasks.c.gold.is_(None))
-            .values(leases=tasks.c.leases - 1)
-        )
+    if task_ids:
+        conn.execute(_RELEASE_SLOT, [{"task": task_id} for task_id in task_ids])
 
 
 def existing_task_id(conn: Connection, project_id: str, unique_id: str) -> str | None:

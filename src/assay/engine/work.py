@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, literal_column, select, update
+from sqlalchemy import Connection, and_, bindparam, literal_column, select, update
 
 from assay.engine.batches import close_batch_if_done
 from assay.engine.callbacks import enqueue_task
@@ -38,74 +38,80 @@ _QUEUED = and_(_PENDING, tasks.c.ready == literal_column("1"), tasks.c.gold.is_(
 _GOLD = and_(tasks.c.gold.is_not(None), _PENDING)
 
 
+# Statements of the hot path are built once; each call only binds values.
+_SWEEP = (
+    update(assignments)
+    .where(assignments.c.status == "active", assignments.c.expires_at <= bindparam("now"))
+    .values(status="expired", ended_at=bindparam("now"))
+    .returning(assignments.c.task_id)
+)
+_MEMBER = (
+    select(project_members.c.worker_id)
+    .where(
+        project_members.c.project_id == projects.c.id,
+        project_members.c.worker_id == bindparam("worker_id"),
+    )
+    .exists()
+)
+_OPEN_PROJECTS = select(projects).where((projects.c.members_only == 0) | _MEMBER)
+_OPEN_PROJECT = _OPEN_PROJECTS.where(projects.c.id == bindparam("project_id"))
+_OFFERED = (
+    select(assignments.c.id)
+    .where(assignments.c.task_id == tasks.c.id, assignments.c.worker_id == bindparam("worker_id"))
+    .exists()
+)
+_CANDIDATE = (
+    select(tasks.c.id, tasks.c.params, tasks.c.priority)
+    .where(
+        tasks.c.project_id == bindparam("project_id"),
+        _QUEUED,
+        tasks.c.answers + tasks.c.leases < bindparam("overlap"),
+        ~_OFFERED,
+    )
+    .order_by(tasks.c.priority.desc(), tasks.c.id)
+    .limit(1)
+)
+# PostgreSQL: a slot being claimed elsewhere is passed over, never waited for or doubled.
+_CANDIDATE_LOCKED = _CANDIDATE.with_for_update(skip_locked=True)
+# Gold has no slots to guard, so it is not locked: every worker may answer it.
+_GOLD_CANDIDATE = (
+    select(tasks.c.id, tasks.c.params, tasks.c.priority)
+    .where(tasks.c.project_id == bindparam("project_id"), _GOLD, ~_OFFERED)
+    .order_by(tasks.c.id)
+    .limit(1)
+)
+_TAKE_SLOT = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task"), tasks.c.gold.is_(None))
+    .values(leases=tasks.c.leases + 1)
+)
+
+
 def sweep_expired(conn: Connection, now: str) -> None:
     """Turn leases past their expiry into 'expired' and give their slots back."""
-    expired = (
-        conn.execute(
-            update(assignments)
-            .where(assignments.c.status == "active", assignments.c.expires_at <= now)
-            .values(status="expired", ended_at=now)
-            .returning(assignments.c.task_id)
-        )
-        .scalars()
-        .all()
-    )
-    release_slots(conn, expired)
+    release_slots(conn, conn.execute(_SWEEP, {"now": now}).scalars().all())
 
 
 def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
     """The projects this worker may take work from (one, when asked for one)."""
-    member = (
-        select(project_members.c.worker_id)
-        .where(
-            project_members.c.project_id == projects.c.id,
-            project_members.c.worker_id == worker.id,
-        )
-        .exists()
-    )
-    query = select(projects).where((projects.c.members_only == 0) | member)
-    if project_id is not None:
-        query = query.where(projects.c.id == project_id)
-    rows = [dict(r._mapping) for r in conn.execute(query)]
+    if project_id is None:
+        found = conn.execute(_OPEN_PROJECTS, {"worker_id": worker.id})
+    else:
+        found = conn.execute(_OPEN_PROJECT, {"worker_id": worker.id, "project_id": project_id})
+    rows = [dict(r._mapping) for r in found]
     return [r for r in rows if set(orjson.loads(r["required_skills"])) <= worker.skills]
 
 
-def _offered(worker: Worker):
-    return (
-        select(assignments.c.id)
-        .where(assignments.c.task_id == tasks.c.id, assignments.c.worker_id == worker.id)
-        .exists()
-    )
-
-
 def _gold_candidate(conn: Connection, project: dict, worker: Worker):
-    """A gold task of the project this worker has not seen. Gold has no slots to guard, so
-    it is not locked: every worker may answer it."""
-    query = (
-        select(tasks.c.id, tasks.c.params, tasks.c.priority)
-        .where(tasks.c.project_id == project["id"], _GOLD, ~_offered(worker))
-        .order_by(tasks.c.id)
-        .limit(1)
-    )
-    return conn.execute(query).first()
+    """A gold task of the project this worker has not seen."""
+    values = {"project_id": project["id"], "worker_id": worker.id}
+    return conn.execute(_GOLD_CANDIDATE, values).first()
 
 
 def _candidate(conn: Connection, project: dict, worker: Worker, dialect: str):
-    offered = _offered(worker)
-    query = (
-        select(tasks.c.id, tasks.c.params, tasks.c.priority)
-        .where(
-            tasks.c.project_id == project["id"],
-            _QUEUED,
-            tasks.c.answers + tasks.c.leases < project["overlap"],
-            ~offered,
-        )
-        .order_by(tasks.c.priority.desc(), tasks.c.id)
-        .limit(1)
-    )
-    if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return conn.execute(query).first()
+    statement = _CANDIDATE_LOCKED if dialect == "postgresql" else _CANDIDATE
+    values = {"project_id": project["id"], "worker_id": worker.id, "overlap": project["overlap"]}
+    return conn.execute(statement, values).first()
 
 
 def _worker_view(assignment: dict, task_params: str, project: dict) -> dict[str, Any]:
@@ -155,21 +161,37 @@ def next_assignment(
             "ended_at": None,
         }
         conn.execute(assignments.insert(), assignment)
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task.id, tasks.c.gold.is_(None))
-            .values(leases=tasks.c.leases + 1)
-        )
+        conn.execute(_TAKE_SLOT, {"task": task.id})
         return _worker_view(assignment, task.params, project)
 
 
+_OWN_ASSIGNMENT = select(assignments).where(
+    assignments.c.id == bindparam("assignment"), assignments.c.worker_id == bindparam("worker")
+)
+_OWN_ASSIGNMENT_LOCKED = _OWN_ASSIGNMENT.with_for_update()
+_PROJECT_OF = select(projects.c.kind, projects.c.params, projects.c.overlap).where(
+    projects.c.id == bindparam("project")
+)
+_STORED_ANSWER = select(annotations).where(
+    annotations.c.task_id == bindparam("task"), annotations.c.worker_id == bindparam("worker")
+)
+_TASK = select(tasks).where(tasks.c.id == bindparam("task"))
+_TASK_LOCKED = _TASK.with_for_update()
+_END_ASSIGNMENT = (
+    update(assignments)
+    .where(assignments.c.id == bindparam("assignment"))
+    .values(status=bindparam("new_status"), ended_at=bindparam("now"))
+)
+_COUNT_ANSWER = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task"))
+    .values(answers=bindparam("new_answers"), leases=bindparam("new_leases"))
+)
+
+
 def _own_assignment(conn: Connection, worker: Worker, assignment_id: str, lock: bool):
-    query = select(assignments).where(
-        assignments.c.id == assignment_id, assignments.c.worker_id == worker.id
-    )
-    if lock:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    statement = _OWN_ASSIGNMENT_LOCKED if lock else _OWN_ASSIGNMENT
+    row = conn.execute(statement, {"assignment": assignment_id, "worker": worker.id}).first()
     if row is None:  # another worker's assignment is as unknown as a missing one
         raise NotFound("assignment", assignment_id)
     return row
@@ -207,11 +229,8 @@ def skip(store: Store, worker: Worker, assignment_id: str) -> dict[str, Any]:
             return {"id": assignment_id, "status": "skipped"}
         if row.status != "active":
             raise Conflict("lease_not_active", f"the assignment is {row.status}")
-        conn.execute(
-            update(assignments)
-            .where(assignments.c.id == assignment_id)
-            .values(status="skipped", ended_at=now)
-        )
+        values = {"assignment": assignment_id, "new_status": "skipped", "now": now}
+        conn.execute(_END_ASSIGNMENT, values)
         release_slots(conn, [row.task_id])
     return {"id": assignment_id, "status": "skipped"}
 
@@ -237,23 +256,14 @@ def submit(
     with store.write() as conn:
         now = utc_now()
         row = _own_assignment(conn, worker, assignment_id, lock)
-        project = conn.execute(
-            select(projects.c.kind, projects.c.params, projects.c.overlap).where(
-                projects.c.id == row.project_id
-            )
-        ).one()
+        project = conn.execute(_PROJECT_OF, {"project": row.project_id}).one()
         answer = validate_response(project.kind, orjson.loads(project.params), response)
-        stored = conn.execute(
-            select(annotations).where(
-                annotations.c.task_id == row.task_id, annotations.c.worker_id == worker.id
-            )
-        ).first()
+        stored = conn.execute(_STORED_ANSWER, {"task": row.task_id, "worker": worker.id}).first()
         if stored is not None:
             if orjson.loads(stored.response) == answer:
                 return _annotation_view(as_dict(stored))
             raise Conflict("already_answered", "this task was already answered differently")
-        task_query = select(tasks).where(tasks.c.id == row.task_id)
-        task = conn.execute(task_query.with_for_update() if lock else task_query).one()
+        task = conn.execute(_TASK_LOCKED if lock else _TASK, {"task": row.task_id}).one()
         gold = None if task.gold is None else orjson.loads(task.gold)
         holds_slot = row.status == "active"
         free = project.overlap - task.answers - task.leases + (1 if holds_slot else 0)
@@ -276,18 +286,14 @@ def submit(
             else int(matches(project.kind, orjson.loads(project.params), answer, gold)),
         }
         conn.execute(annotations.insert(), annotation)
-        conn.execute(
-            update(assignments)
-            .where(assignments.c.id == assignment_id)
-            .values(status="submitted", ended_at=now)
-        )
+        values = {"assignment": assignment_id, "new_status": "submitted", "now": now}
+        conn.execute(_END_ASSIGNMENT, values)
         if gold is not None:
             return _annotation_view(annotation)
         answers = task.answers + 1
+        leases = task.leases - (1 if holds_slot else 0)
         conn.execute(
-            update(tasks)
-            .where(tasks.c.id == row.task_id)
-            .values(answers=answers, leases=task.leases - (1 if holds_slot else 0))
+            _COUNT_ANSWER, {"task": row.task_id, "new_answers": answers, "new_leases": leases}
         )
         if answers >= project.overlap:
             _complete(conn, task, project, now)
