@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 from conftest import free_port
+from sqlalchemy import select
+
+from assay.store.tables import annotations, tasks
 
 ASSAY = str(Path(sys.executable).parent / "assay")
 
@@ -115,3 +118,13 @@ def work_until_dry(
     finally:
         for c in clients:
             c.close()
+
+
+def stored_annotations(conn, project: str) -> dict[str, tuple[str, str]]:
+    """Every stored answer of the project: annotation id -> (task id, worker id)."""
+    query = (
+        select(annotations.c.id, annotations.c.task_id, annotations.c.worker_id)
+        .join(tasks, tasks.c.id == annotations.c.task_id)
+        .where(tasks.c.project_id == project)
+    )
+    return {r.id: (r.task_id, r.worker_id) for r in conn.execute(query)}

@@ -6,13 +6,13 @@ import time
 
 import orjson
 from conftest import free_port
-from load import Ledger, ServerProcess, work_until_dry
+from load import Ledger, ServerProcess, stored_annotations, work_until_dry
 from sqlalchemy import select
 from test_callbacks import Receiver, wait_for
 
 from assay import Client
 from assay.engine.keys import create_key
-from assay.store.tables import annotations, assignments, callbacks, tasks
+from assay.store.tables import assignments, callbacks, tasks
 
 TASKS, OVERLAP, WORKERS = 200, 2, 8
 
@@ -77,14 +77,7 @@ def test_a_crash_loses_nothing_acknowledged(database):
         server.stop()
 
     with store.read() as conn:
-        stored = {
-            r.id: (r.task_id, r.worker_id)
-            for r in conn.execute(
-                select(annotations.c.id, annotations.c.task_id, annotations.c.worker_id)
-                .join(tasks, tasks.c.id == annotations.c.task_id)
-                .where(tasks.c.project_id == project)
-            )
-        }
+        stored = stored_annotations(conn, project)
         statuses = set(
             conn.execute(select(tasks.c.status).where(tasks.c.project_id == project)).scalars()
         )

@@ -8,13 +8,13 @@ import threading
 from collections import Counter
 
 import orjson
-from load import Ledger, ServerProcess, work_until_dry
+from load import Ledger, ServerProcess, stored_annotations, work_until_dry
 from sqlalchemy import func, select
 from test_callbacks import Receiver, wait_for
 
 from assay import Client
 from assay.engine.keys import create_key
-from assay.store.tables import annotations, callbacks, tasks
+from assay.store.tables import callbacks, tasks
 
 TASKS, OVERLAP, WORKERS = 2_000, 3, 24
 
@@ -54,14 +54,7 @@ def test_no_slot_is_handed_out_twice_under_load(backend, database):
             server.stop()
 
     with store.read() as conn:
-        stored = {
-            r.id: (r.task_id, r.worker_id)
-            for r in conn.execute(
-                select(annotations.c.id, annotations.c.task_id, annotations.c.worker_id)
-                .join(tasks, tasks.c.id == annotations.c.task_id)
-                .where(tasks.c.project_id == project)
-            )
-        }
+        stored = stored_annotations(conn, project)
         rows = conn.execute(select(tasks).where(tasks.c.project_id == project)).all()
         outbox = dict(
             conn.execute(
