@@ -23,6 +23,9 @@ class Principal:
     key_id: str
     role: str
     name: str | None
+    worker_active: bool | None = None
+    """For worker keys (else None): whether the worker may work, and their skills."""
+    worker_skills: frozenset[str] | None = None
 
 
 def digest(secret: str) -> str:
@@ -73,15 +76,23 @@ def create_key(
     return _public(row) | {"key": secret}
 
 
-_BY_DIGEST = select(api_keys.c.id, api_keys.c.role, api_keys.c.name).where(
-    api_keys.c.key_hash == bindparam("digest"), api_keys.c.revoked_at.is_(None)
+# One lookup per request: the key, and the worker behind it if there is one.
+_BY_DIGEST = (
+    select(api_keys.c.id, api_keys.c.role, api_keys.c.name, workers.c.active, workers.c.skills)
+    .outerjoin(workers, workers.c.id == api_keys.c.id)
+    .where(api_keys.c.key_hash == bindparam("digest"), api_keys.c.revoked_at.is_(None))
 )
 
 
 def authenticate(store: Store, secret: str) -> Principal | None:
     with store.read() as conn:
         row = conn.execute(_BY_DIGEST, {"digest": digest(secret)}).first()
-    return Principal(row.id, row.role, row.name) if row else None
+    if row is None:
+        return None
+    if row.active is None:
+        return Principal(row.id, row.role, row.name)
+    skills = frozenset(orjson.loads(row.skills))
+    return Principal(row.id, row.role, row.name, bool(row.active), skills)
 
 
 def list_keys(store: Store, limit: int, next_token: str | None) -> tuple[list[dict], str | None]:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from assay.engine.keys import Principal, create_key
 from assay.engine.pagination import fetch_page
@@ -93,20 +93,13 @@ def set_active(store: Store, worker_id: str, active: bool) -> dict[str, Any]:
         return _get(conn, worker_id)
 
 
-_WORKER_STATE = select(workers.c.skills, workers.c.active).where(
-    workers.c.id == bindparam("worker")
-)
-
-
-def working(store: Store, who: Principal) -> Worker:
+def working(who: Principal) -> Worker:
     """The worker behind a key, or a 403 if the key is no worker's or the worker is blocked."""
-    with store.read() as conn:
-        row = conn.execute(_WORKER_STATE, {"worker": who.key_id}).first()
-    if row is None:
+    if who.worker_active is None or who.worker_skills is None:
         raise AssayError("only worker keys (annotator or reviewer) do work", "not_a_worker", 403)
-    if not row.active:
+    if not who.worker_active:
         raise AssayError("this worker is blocked", "worker_blocked", 403)
-    return Worker(who.key_id, frozenset(orjson.loads(row.skills)))
+    return Worker(who.key_id, who.worker_skills)
 
 
 def add_members(store: Store, project_id: str, worker_ids: list[str]) -> list[str]:

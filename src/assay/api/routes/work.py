@@ -12,10 +12,8 @@ from assay.store.db import Store
 router = APIRouter(tags=["work"])
 
 
-def current_worker(
-    who: Principal = WORKER_ROLE, store: Store = Depends(store_of)
-) -> workers.Worker:
-    return workers.working(store, who)
+def current_worker(who: Principal = WORKER_ROLE) -> workers.Worker:
+    return workers.working(who)
 
 
 @router.get("/v1/me", response_model=Me)
