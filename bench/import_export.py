@@ -75,8 +75,9 @@ def raw_executemany(lines: list[tuple[int, bytes]], project_id: str, bare: bool 
             ).fetchall():
                 conn.execute(f"DROP INDEX {name}")
         conn.execute(
-            "INSERT INTO projects VALUES (?, 'p', 'categorization', '{}', '', 1, NULL, 's', "
-            "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            "INSERT INTO projects (id, name, kind, params, instructions, overlap, "
+            "callback_secret, created_at, updated_at) VALUES (?, 'p', 'categorization', "
+            "'{}', '', 1, 's', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
             (project_id,),
         )
         rows = []
@@ -94,8 +95,11 @@ def raw_executemany(lines: list[tuple[int, bytes]], project_id: str, bare: bool 
                     None,
                     obj["priority"],
                     "2026-01-01T00:00:00.000000Z",
+                    1,
+                    None,
                 )
             )
+        assert len(rows[0]) == len(INSERT_COLUMNS)
         sql = (
             f"INSERT INTO tasks ({', '.join(INSERT_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(INSERT_COLUMNS))}) ON CONFLICT DO NOTHING"
