@@ -161,6 +161,9 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=20_000)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "out" / "import_export.json"
+    )
     args = parser.parse_args()
 
     results: dict[str, float] = {}
@@ -302,9 +305,8 @@ def main() -> None:
     )
     table.add_row("server peak RSS at the end", f"{results['server_peak_rss_mb']:.0f} MB", "")
     console.print(table)
-    out = Path(__file__).parent / "out"
-    out.mkdir(exist_ok=True)
-    (out / "import_export.json").write_text(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
     os.sync()
 
 
