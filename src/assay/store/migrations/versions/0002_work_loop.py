@@ -127,7 +127,6 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("ready", sa.Integer(), server_default=sa.text("1"), nullable=False)
         )
-    with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("callback_succeeded_at", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("gold", sa.Text(), nullable=True))
     op.create_table(
