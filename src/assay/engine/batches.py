@@ -11,6 +11,7 @@ from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
 from assay.store.db import Store, as_dict
+from assay.store.sql import Sql, one
 from assay.store.tables import batches, tasks
 
 TASK_STATUSES = ("pending", "completed", "canceled", "error")
@@ -128,14 +129,16 @@ def batch_status(store: Store, batch_id: str) -> dict[str, Any]:
     }
 
 
+_PENDING_IN_BATCH = Sql(
+    "SELECT 1 FROM tasks WHERE batch_id = :batch AND status = 'pending' LIMIT 1"
+)
+
+
 def close_batch_if_done(conn: Connection, batch_id: str | None, now: str) -> None:
     """A finalized batch with no pending task left becomes completed (and says so)."""
     if batch_id is None:
         return
-    pending = conn.execute(
-        select(tasks.c.id).where(tasks.c.batch_id == batch_id, tasks.c.status == "pending").limit(1)
-    ).first()
-    if pending is None:
+    if one(conn, _PENDING_IN_BATCH, {"batch": batch_id}) is None:
         completed = conn.execute(
             update(batches)
             .where(batches.c.id == batch_id, batches.c.status == "in_progress")

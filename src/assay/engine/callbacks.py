@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, select, update
 
 from assay.ids import iso_plus, new_id, utc_now
 from assay.store.db import Store
+from assay.store.sql import Sql, run
 from assay.store.tables import batches, callbacks, projects, tasks
 
 CLAIM_LEASE_SECONDS = 60
@@ -44,25 +45,25 @@ def backoff_seconds(attempts: int, rng: random.Random = random._inst) -> float:
     return min(2 ** (attempts - 1), MAX_BACKOFF_SECONDS) * rng.uniform(0.5, 1.5)
 
 
+_ENQUEUE = Sql(
+    "INSERT INTO callbacks"
+    " (id, project_id, task_id, batch_id, url, body, status, attempts, next_attempt_at,"
+    " created_at)"
+    " VALUES (:id, :project_id, :task_id, :batch_id, :url, :body, 'pending', 0, :now, :now)"
+)
+
+
 def _enqueue(conn: Connection, project_id: str, url: str, body: dict, **subject: str) -> None:
-    now = utc_now()
-    conn.execute(
-        callbacks.insert(),
-        {
-            "id": new_id(),
-            "project_id": project_id,
-            "task_id": subject.get("task_id"),
-            "batch_id": subject.get("batch_id"),
-            "url": url,
-            "body": orjson.dumps(body).decode(),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": None,
-            "created_at": now,
-            "delivered_at": None,
-        },
-    )
+    values = {
+        "id": new_id(),
+        "project_id": project_id,
+        "task_id": subject.get("task_id"),
+        "batch_id": subject.get("batch_id"),
+        "url": url,
+        "body": orjson.dumps(body).decode(),
+        "now": utc_now(),
+    }
+    run(conn, _ENQUEUE, values)
 
 
 def _project_url(conn: Connection, project_id: str) -> str | None:
@@ -71,9 +72,9 @@ def _project_url(conn: Connection, project_id: str) -> str | None:
     ).scalar_one()
 
 
-def enqueue_task(conn: Connection, task: dict[str, Any], batch_url: str | None) -> None:
-    """Queue the completion callback of `task` (its API view) if any URL wants it."""
-    url = task["callback_url"] or batch_url or _project_url(conn, task["project"])
+def enqueue_task(conn: Connection, task: dict[str, Any], url: str | None) -> None:
+    """Queue the completion callback of `task` (its API view) to `url`, the first of the
+    task's, its batch's and its project's callback URLs that is set (if any is)."""
     if url:
         body = {
             "task_id": task["id"],

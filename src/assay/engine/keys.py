@@ -5,12 +5,13 @@ import secrets
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from assay.engine.pagination import fetch_page
 from assay.errors import NotFound
 from assay.ids import new_id, utc_now
 from assay.store.db import Store, as_dict
+from assay.store.sql import Sql, one
 from assay.store.tables import api_keys, workers
 
 KEY_PREFIX = "assay_"
@@ -77,22 +78,22 @@ def create_key(
 
 
 # One lookup per request: the key, and the worker behind it if there is one.
-_BY_DIGEST = (
-    select(api_keys.c.id, api_keys.c.role, api_keys.c.name, workers.c.active, workers.c.skills)
-    .outerjoin(workers, workers.c.id == api_keys.c.id)
-    .where(api_keys.c.key_hash == bindparam("digest"), api_keys.c.revoked_at.is_(None))
+_BY_DIGEST = Sql(
+    "SELECT k.id, k.role, k.name, w.active, w.skills FROM api_keys k"
+    " LEFT JOIN workers w ON w.id = k.id"
+    " WHERE k.key_hash = :digest AND k.revoked_at IS NULL"
 )
 
 
 def authenticate(store: Store, secret: str) -> Principal | None:
     with store.read() as conn:
-        row = conn.execute(_BY_DIGEST, {"digest": digest(secret)}).first()
+        row = one(conn, _BY_DIGEST, {"digest": digest(secret)})
     if row is None:
         return None
-    if row.active is None:
-        return Principal(row.id, row.role, row.name)
-    skills = frozenset(orjson.loads(row.skills))
-    return Principal(row.id, row.role, row.name, bool(row.active), skills)
+    key_id, role, name, active, skills = row
+    if active is None:
+        return Principal(key_id, role, name)
+    return Principal(key_id, role, name, bool(active), frozenset(orjson.loads(skills)))
 
 
 def list_keys(store: Store, limit: int, next_token: str | None) -> tuple[list[dict], str | None]:

@@ -3,7 +3,7 @@
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 
 from assay.engine.batches import close_batch_if_done, open_batch_for_tasks
 from assay.engine.pagination import fetch_page
@@ -13,6 +13,7 @@ from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS
 from assay.ids import new_id, utc_now
 from assay.kinds import validate_response
 from assay.store.db import Store, as_dict
+from assay.store.sql import Sql, run_many
 from assay.store.tables import tasks
 
 STORED_NAME = {"project": "project_id", "batch": "batch_id"}
@@ -98,6 +99,19 @@ def public_task(row) -> dict[str, Any]:
     return out
 
 
+_STORED_COLUMNS = tuple(STORED_NAME.get(name, name) for name in EXPORT_COLUMNS)
+COMPLETE_TASK = Sql(
+    "UPDATE tasks SET status = 'completed', response = :response, completed_at = :now"
+    f" WHERE id = :task RETURNING {', '.join(_STORED_COLUMNS)}"
+)
+"""Complete a task with its result; returns the row for `returned_task`."""
+
+
+def returned_task(row: tuple) -> dict[str, Any]:
+    """The API view of a row RETURNING the stored columns of EXPORT_COLUMNS."""
+    return public_task(dict(zip(_STORED_COLUMNS, row, strict=True)))
+
+
 def check_destination(
     conn: Connection, project_id: str, batch_id: str | None
 ) -> tuple[str, dict[str, Any]]:
@@ -119,17 +133,12 @@ def checked_gold(
     return fields | {"gold": validate_response(kind, params, fields["gold"], "gold")}
 
 
-_RELEASE_SLOT = (
-    update(tasks)
-    .where(tasks.c.id == bindparam("task"), tasks.c.gold.is_(None))
-    .values(leases=tasks.c.leases - 1)
-)
+_RELEASE_SLOT = Sql("UPDATE tasks SET leases = leases - 1 WHERE id = :task AND gold IS NULL")
 
 
 def release_slots(conn: Connection, task_ids: list[str]) -> None:
     """Give back the slots of leases that ended without an answer (gold tasks have none)."""
-    if task_ids:
-        conn.execute(_RELEASE_SLOT, [{"task": task_id} for task_id in task_ids])
+    run_many(conn, _RELEASE_SLOT, [{"task": task_id} for task_id in task_ids])
 
 
 def existing_task_id(conn: Connection, project_id: str, unique_id: str) -> str | None:

@@ -5,113 +5,95 @@ Every step is one short write transaction. Slots are counted on the task row its
 it still needs; leases past their expiry are swept at the start of each claim, so no
 background job is needed for correctness. On PostgreSQL the candidate row is taken with
 FOR UPDATE SKIP LOCKED, so several server processes never hand out the same slot.
+
+This is the hottest code of the server, so its statements are hand-written SQL run on
+the driver's cursor (see `assay.store.sql`), a few per step.
 """
 
 import random
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, literal_column, select, update
+from sqlalchemy import Connection
 
 from assay.engine.batches import close_batch_if_done
 from assay.engine.callbacks import enqueue_task
-from assay.engine.tasks import public_task, release_slots
+from assay.engine.tasks import COMPLETE_TASK, release_slots, returned_task
 from assay.engine.workers import Worker
 from assay.errors import Conflict, NotFound
 from assay.ids import new_id, utc_now
 from assay.kinds import consolidate, matches, validate_response
-from assay.store.db import Store, as_dict
-from assay.store.tables import (
-    annotations,
-    assignments,
-    batches,
-    project_members,
-    projects,
-    tasks,
-)
+from assay.store.db import Store
+from assay.store.sql import Sql, all_rows, one, run
 
 _rng = random.Random()
 
-# Literal, not bound: the terms must match the partial indexes as they are written.
-_PENDING = tasks.c.status == literal_column("'pending'")
-_QUEUED = and_(_PENDING, tasks.c.ready == literal_column("1"), tasks.c.gold.is_(None))
-_GOLD = and_(tasks.c.gold.is_not(None), _PENDING)
-
-
-# Statements of the hot path are built once; each call only binds values.
-_SWEEP = (
-    update(assignments)
-    .where(assignments.c.status == "active", assignments.c.expires_at <= bindparam("now"))
-    .values(status="expired", ended_at=bindparam("now"))
-    .returning(assignments.c.task_id)
+_SWEEP = Sql(
+    "UPDATE assignments SET status = 'expired', ended_at = :now"
+    " WHERE status = 'active' AND expires_at <= :now RETURNING task_id"
 )
-_MEMBER = (
-    select(project_members.c.worker_id)
-    .where(
-        project_members.c.project_id == projects.c.id,
-        project_members.c.worker_id == bindparam("worker_id"),
-    )
-    .exists()
+_PROJECT_COLUMNS = (
+    "id",
+    "kind",
+    "params",
+    "instructions",
+    "overlap",
+    "lease_seconds",
+    "gold_rate",
+    "required_skills",
 )
-_OPEN_PROJECTS = select(projects).where((projects.c.members_only == 0) | _MEMBER)
-_OPEN_PROJECT = _OPEN_PROJECTS.where(projects.c.id == bindparam("project_id"))
-_OFFERED = (
-    select(assignments.c.id)
-    .where(assignments.c.task_id == tasks.c.id, assignments.c.worker_id == bindparam("worker_id"))
-    .exists()
+_OPEN_PROJECTS = (
+    f"SELECT {', '.join(_PROJECT_COLUMNS)} FROM projects p"
+    " WHERE (p.members_only = 0 OR EXISTS (SELECT 1 FROM project_members m"
+    " WHERE m.project_id = p.id AND m.worker_id = :worker_id))"
 )
+_ANY_PROJECT = Sql(_OPEN_PROJECTS)
+_ONE_PROJECT = Sql(_OPEN_PROJECTS + " AND p.id = :project_id")
+# A worker is offered a task at most once, whatever became of the offer.
+_NOT_OFFERED = (
+    " AND NOT EXISTS (SELECT 1 FROM assignments a"
+    " WHERE a.task_id = t.id AND a.worker_id = :worker_id)"
+)
+# The terms repeat the partial index ix_tasks_queue as it is written, so it is used.
 _CANDIDATE = (
-    select(tasks.c.id, tasks.c.params, tasks.c.priority)
-    .where(
-        tasks.c.project_id == bindparam("project_id"),
-        _QUEUED,
-        tasks.c.answers + tasks.c.leases < bindparam("overlap"),
-        ~_OFFERED,
-    )
-    .order_by(tasks.c.priority.desc(), tasks.c.id)
-    .limit(1)
+    "SELECT t.id, t.params, t.priority FROM tasks t"
+    " WHERE t.project_id = :project_id AND t.status = 'pending' AND t.ready = 1"
+    " AND t.gold IS NULL AND t.answers + t.leases < :overlap"
+    + _NOT_OFFERED
+    + " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
-# PostgreSQL: a slot being claimed elsewhere is passed over, never waited for or doubled.
-_CANDIDATE_LOCKED = _CANDIDATE.with_for_update(skip_locked=True)
+_CANDIDATES = {
+    "sqlite": Sql(_CANDIDATE),
+    # A slot being claimed elsewhere is passed over, never waited for or doubled.
+    "postgresql": Sql(_CANDIDATE + " FOR UPDATE SKIP LOCKED"),
+}
 # Gold has no slots to guard, so it is not locked: every worker may answer it.
-_GOLD_CANDIDATE = (
-    select(tasks.c.id, tasks.c.params, tasks.c.priority)
-    .where(tasks.c.project_id == bindparam("project_id"), _GOLD, ~_OFFERED)
-    .order_by(tasks.c.id)
-    .limit(1)
+_GOLD_CANDIDATE = Sql(
+    "SELECT t.id, t.params, t.priority FROM tasks t"
+    " WHERE t.project_id = :project_id AND t.gold IS NOT NULL AND t.status = 'pending'"
+    + _NOT_OFFERED
+    + " ORDER BY t.id LIMIT 1"
 )
-_TAKE_SLOT = (
-    update(tasks)
-    .where(tasks.c.id == bindparam("task"), tasks.c.gold.is_(None))
-    .values(leases=tasks.c.leases + 1)
+_LEASE = Sql(
+    "INSERT INTO assignments (id, task_id, project_id, worker_id, status, leased_at, expires_at)"
+    " VALUES (:id, :task_id, :project_id, :worker_id, 'active', :leased_at, :expires_at)"
 )
+_TAKE_SLOT = Sql("UPDATE tasks SET leases = leases + 1 WHERE id = :task AND gold IS NULL")
 
 
 def sweep_expired(conn: Connection, now: str) -> None:
     """Turn leases past their expiry into 'expired' and give their slots back."""
-    release_slots(conn, conn.execute(_SWEEP, {"now": now}).scalars().all())
+    release_slots(conn, [task_id for (task_id,) in all_rows(conn, _SWEEP, {"now": now})])
 
 
 def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
     """The projects this worker may take work from (one, when asked for one)."""
     if project_id is None:
-        found = conn.execute(_OPEN_PROJECTS, {"worker_id": worker.id})
+        found = all_rows(conn, _ANY_PROJECT, {"worker_id": worker.id})
     else:
-        found = conn.execute(_OPEN_PROJECT, {"worker_id": worker.id, "project_id": project_id})
-    rows = [dict(r._mapping) for r in found]
+        found = all_rows(conn, _ONE_PROJECT, {"worker_id": worker.id, "project_id": project_id})
+    rows = [dict(zip(_PROJECT_COLUMNS, row, strict=True)) for row in found]
     return [r for r in rows if set(orjson.loads(r["required_skills"])) <= worker.skills]
-
-
-def _gold_candidate(conn: Connection, project: dict, worker: Worker):
-    """A gold task of the project this worker has not seen."""
-    values = {"project_id": project["id"], "worker_id": worker.id}
-    return conn.execute(_GOLD_CANDIDATE, values).first()
-
-
-def _candidate(conn: Connection, project: dict, worker: Worker, dialect: str):
-    statement = _CANDIDATE_LOCKED if dialect == "postgresql" else _CANDIDATE
-    values = {"project_id": project["id"], "worker_id": worker.id, "overlap": project["overlap"]}
-    return conn.execute(statement, values).first()
 
 
 def _worker_view(assignment: dict, task_params: str, project: dict) -> dict[str, Any]:
@@ -137,61 +119,53 @@ def next_assignment(
     While there is real work, a share `gold_rate` of the offers is a gold task the worker
     has not seen, in exactly the same shape as any other.
     """
+    candidate_sql = _CANDIDATES[store.dialect]
     with store.write() as conn:
         now = utc_now()
         sweep_expired(conn, now)
-        found = [
-            (task, project)
-            for project in _open_projects(conn, worker, project_id)
-            if (task := _candidate(conn, project, worker, store.dialect)) is not None
-        ]
+        found = []
+        for project in _open_projects(conn, worker, project_id):
+            values = {"project_id": project["id"], "worker_id": worker.id}
+            task = one(conn, candidate_sql, values | {"overlap": project["overlap"]})
+            if task is not None:
+                found.append((task, project, values))
         if not found:
             return None
-        task, project = min(found, key=lambda pair: (-pair[0].priority, pair[0].id))
+        (task_id, params, _), project, values = min(found, key=lambda f: (-f[0][2], f[0][0]))
         if rng.random() < project["gold_rate"]:
-            task = _gold_candidate(conn, project, worker) or task
+            task_id, params, _ = one(conn, _GOLD_CANDIDATE, values) or (task_id, params, 0)
         assignment = {
             "id": new_id(),
-            "task_id": task.id,
+            "task_id": task_id,
             "project_id": project["id"],
             "worker_id": worker.id,
-            "status": "active",
             "leased_at": now,
             "expires_at": utc_now(project["lease_seconds"]),
-            "ended_at": None,
         }
-        conn.execute(assignments.insert(), assignment)
-        conn.execute(_TAKE_SLOT, {"task": task.id})
-        return _worker_view(assignment, task.params, project)
+        run(conn, _LEASE, assignment)
+        run(conn, _TAKE_SLOT, {"task": task_id})
+        return _worker_view(assignment, params, project)
 
 
-_OWN_ASSIGNMENT = select(assignments).where(
-    assignments.c.id == bindparam("assignment"), assignments.c.worker_id == bindparam("worker")
+_OWN_ASSIGNMENT = (
+    "SELECT a.task_id, a.status, a.expires_at, p.lease_seconds FROM assignments a"
+    " JOIN projects p ON p.id = a.project_id"
+    " WHERE a.id = :assignment AND a.worker_id = :worker"
 )
-_OWN_ASSIGNMENT_LOCKED = _OWN_ASSIGNMENT.with_for_update()
-_PROJECT_OF = select(projects.c.kind, projects.c.params, projects.c.overlap).where(
-    projects.c.id == bindparam("project")
-)
-_STORED_ANSWER = select(annotations).where(
-    annotations.c.task_id == bindparam("task"), annotations.c.worker_id == bindparam("worker")
-)
-_TASK = select(tasks).where(tasks.c.id == bindparam("task"))
-_TASK_LOCKED = _TASK.with_for_update()
-_END_ASSIGNMENT = (
-    update(assignments)
-    .where(assignments.c.id == bindparam("assignment"))
-    .values(status=bindparam("new_status"), ended_at=bindparam("now"))
-)
-_COUNT_ANSWER = (
-    update(tasks)
-    .where(tasks.c.id == bindparam("task"))
-    .values(answers=bindparam("new_answers"), leases=bindparam("new_leases"))
+_OWN_ASSIGNMENTS = {
+    "sqlite": Sql(_OWN_ASSIGNMENT),
+    "postgresql": Sql(_OWN_ASSIGNMENT + " FOR UPDATE OF a"),
+}
+_EXTEND = Sql("UPDATE assignments SET expires_at = :expires_at WHERE id = :assignment")
+_END_ASSIGNMENT = Sql(
+    "UPDATE assignments SET status = :status, ended_at = :now WHERE id = :assignment"
 )
 
 
-def _own_assignment(conn: Connection, worker: Worker, assignment_id: str, lock: bool):
-    statement = _OWN_ASSIGNMENT_LOCKED if lock else _OWN_ASSIGNMENT
-    row = conn.execute(statement, {"assignment": assignment_id, "worker": worker.id}).first()
+def _own_assignment(conn: Connection, worker: Worker, assignment_id: str) -> tuple:
+    """(task_id, status, expires_at, lease_seconds) of the worker's own assignment."""
+    values = {"assignment": assignment_id, "worker": worker.id}
+    row = one(conn, _OWN_ASSIGNMENTS[conn.dialect.name], values)
     if row is None:  # another worker's assignment is as unknown as a missing one
         raise NotFound("assignment", assignment_id)
     return row
@@ -201,48 +175,86 @@ def heartbeat(store: Store, worker: Worker, assignment_id: str) -> dict[str, Any
     """Extend a live lease by the project's lease length."""
     with store.write() as conn:
         now = utc_now()
-        row = _own_assignment(conn, worker, assignment_id, store.dialect == "postgresql")
-        if row.status != "active" or row.expires_at <= now:
-            raise Conflict("lease_not_active", f"the assignment is {_state(row, now)}")
-        lease = conn.execute(
-            select(projects.c.lease_seconds).where(projects.c.id == row.project_id)
-        ).scalar_one()
-        expires_at = utc_now(lease)
-        conn.execute(
-            update(assignments)
-            .where(assignments.c.id == assignment_id)
-            .values(expires_at=expires_at)
-        )
+        _, status, expires_at, lease_seconds = _own_assignment(conn, worker, assignment_id)
+        if status != "active" or expires_at <= now:
+            state = "expired" if status == "active" else status
+            raise Conflict("lease_not_active", f"the assignment is {state}")
+        expires_at = utc_now(lease_seconds)
+        run(conn, _EXTEND, {"expires_at": expires_at, "assignment": assignment_id})
     return {"id": assignment_id, "status": "active", "expires_at": expires_at}
-
-
-def _state(row, now: str) -> str:
-    return "expired" if row.status == "active" and row.expires_at <= now else row.status
 
 
 def skip(store: Store, worker: Worker, assignment_id: str) -> dict[str, Any]:
     """Give the task back to the pool; this worker will never be offered it again."""
     with store.write() as conn:
-        now = utc_now()
-        row = _own_assignment(conn, worker, assignment_id, store.dialect == "postgresql")
-        if row.status == "skipped":
+        task_id, status, _, _ = _own_assignment(conn, worker, assignment_id)
+        if status == "skipped":
             return {"id": assignment_id, "status": "skipped"}
-        if row.status != "active":
-            raise Conflict("lease_not_active", f"the assignment is {row.status}")
-        values = {"assignment": assignment_id, "new_status": "skipped", "now": now}
-        conn.execute(_END_ASSIGNMENT, values)
-        release_slots(conn, [row.task_id])
+        if status != "active":
+            raise Conflict("lease_not_active", f"the assignment is {status}")
+        values = {"assignment": assignment_id, "status": "skipped", "now": utc_now()}
+        run(conn, _END_ASSIGNMENT, values)
+        release_slots(conn, [task_id])
     return {"id": assignment_id, "status": "skipped"}
 
 
-def _annotation_view(row: dict[str, Any]) -> dict[str, Any]:
+# Everything a submit decides on, in one statement: the lease, the project, the task, the
+# callback URLs and this worker's earlier answer to the task, if any.
+_SUBMIT_COLUMNS = (
+    "task_id",
+    "assignment_status",
+    "project_id",
+    "kind",
+    "params",
+    "overlap",
+    "project_url",
+    "task_status",
+    "answers",
+    "leases",
+    "gold",
+    "batch_id",
+    "task_url",
+    "batch_url",
+    "stored_id",
+    "stored_response",
+    "stored_duration_ms",
+    "stored_created_at",
+)
+_SUBMIT_CONTEXT = (
+    "SELECT a.task_id, a.status, p.id, p.kind, p.params, p.overlap, p.callback_url,"
+    " t.status, t.answers, t.leases, t.gold, t.batch_id, t.callback_url, b.callback_url,"
+    " n.id, n.response, n.duration_ms, n.created_at"
+    " FROM assignments a"
+    " JOIN projects p ON p.id = a.project_id"
+    " JOIN tasks t ON t.id = a.task_id"
+    " LEFT JOIN batches b ON b.id = t.batch_id"
+    " LEFT JOIN annotations n ON n.task_id = a.task_id AND n.worker_id = a.worker_id"
+    " WHERE a.id = :assignment AND a.worker_id = :worker"
+)
+_SUBMIT_CONTEXTS = {
+    "sqlite": Sql(_SUBMIT_CONTEXT),
+    "postgresql": Sql(_SUBMIT_CONTEXT + " FOR UPDATE OF a, t"),
+}
+_ANSWER = Sql(
+    "INSERT INTO annotations"
+    " (id, task_id, worker_id, assignment_id, response, duration_ms, created_at, correct)"
+    " VALUES (:id, :task_id, :worker_id, :assignment_id, :response, :duration_ms,"
+    " :created_at, :correct)"
+)
+_COUNT_ANSWER = Sql(
+    "UPDATE tasks SET answers = answers + 1, leases = leases - :held WHERE id = :task"
+)
+_ANSWERS_OF = Sql("SELECT response FROM annotations WHERE task_id = :task ORDER BY id")
+
+
+def _annotation_view(annotation: dict[str, Any], response: Any) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "assignment": row["assignment_id"],
-        "task": row["task_id"],
-        "response": orjson.loads(row["response"]),
-        "duration_ms": row["duration_ms"],
-        "created_at": row["created_at"],
+        "id": annotation["id"],
+        "assignment": annotation["assignment_id"],
+        "task": annotation["task_id"],
+        "response": response,
+        "duration_ms": annotation["duration_ms"],
+        "created_at": annotation["created_at"],
     }
 
 
@@ -252,76 +264,64 @@ def submit(
     """Accept the worker's answer. Repeating the same answer returns the stored one; a
     different one is a 409. A late answer (lease expired) is still taken while the task
     needs answers that no one else holds a lease for."""
-    lock = store.dialect == "postgresql"
     with store.write() as conn:
-        now = utc_now()
-        row = _own_assignment(conn, worker, assignment_id, lock)
-        project = conn.execute(_PROJECT_OF, {"project": row.project_id}).one()
-        answer = validate_response(project.kind, orjson.loads(project.params), response)
-        stored = conn.execute(_STORED_ANSWER, {"task": row.task_id, "worker": worker.id}).first()
-        if stored is not None:
-            if orjson.loads(stored.response) == answer:
-                return _annotation_view(as_dict(stored))
-            raise Conflict("already_answered", "this task was already answered differently")
-        task = conn.execute(_TASK_LOCKED if lock else _TASK, {"task": row.task_id}).one()
-        gold = None if task.gold is None else orjson.loads(task.gold)
-        holds_slot = row.status == "active"
-        free = project.overlap - task.answers - task.leases + (1 if holds_slot else 0)
-        if row.status == "skipped" or task.status != "pending" or (gold is None and free <= 0):
+        values = {"assignment": assignment_id, "worker": worker.id}
+        row = one(conn, _SUBMIT_CONTEXTS[store.dialect], values)
+        if row is None:  # another worker's assignment is as unknown as a missing one
+            raise NotFound("assignment", assignment_id)
+        ctx = dict(zip(_SUBMIT_COLUMNS, row, strict=True))
+        params = orjson.loads(ctx["params"])
+        answer = validate_response(ctx["kind"], params, response)
+        if ctx["stored_id"] is not None:
+            if orjson.loads(ctx["stored_response"]) != answer:
+                raise Conflict("already_answered", "this task was already answered differently")
+            stored = {
+                "id": ctx["stored_id"],
+                "assignment_id": assignment_id,
+                "task_id": ctx["task_id"],
+                "duration_ms": ctx["stored_duration_ms"],
+                "created_at": ctx["stored_created_at"],
+            }
+            return _annotation_view(stored, answer)
+        gold = None if ctx["gold"] is None else orjson.loads(ctx["gold"])
+        holds_slot = ctx["assignment_status"] == "active"
+        free = ctx["overlap"] - ctx["answers"] - ctx["leases"] + holds_slot
+        if (
+            ctx["assignment_status"] == "skipped"
+            or ctx["task_status"] != "pending"
+            or (gold is None and free <= 0)
+        ):
             raise Conflict(
-                "task_not_open",
-                "the lease ended and the task no longer needs this answer",
+                "task_not_open", "the lease ended and the task no longer needs this answer"
             )
+        now = utc_now()
         annotation = {
             "id": new_id(),
-            "task_id": row.task_id,
+            "task_id": ctx["task_id"],
             "worker_id": worker.id,
             "assignment_id": assignment_id,
             "response": orjson.dumps(answer).decode(),
             "duration_ms": duration_ms,
             "created_at": now,
             # Gold is scored on arrival; it never completes, so it never calls back.
-            "correct": None
-            if gold is None
-            else int(matches(project.kind, orjson.loads(project.params), answer, gold)),
+            "correct": None if gold is None else int(matches(ctx["kind"], params, answer, gold)),
         }
-        conn.execute(annotations.insert(), annotation)
-        values = {"assignment": assignment_id, "new_status": "submitted", "now": now}
-        conn.execute(_END_ASSIGNMENT, values)
-        if gold is not None:
-            return _annotation_view(annotation)
-        answers = task.answers + 1
-        leases = task.leases - (1 if holds_slot else 0)
-        conn.execute(
-            _COUNT_ANSWER, {"task": row.task_id, "new_answers": answers, "new_leases": leases}
-        )
-        if answers >= project.overlap:
-            _complete(conn, task, project, now)
-    return _annotation_view(annotation)
+        run(conn, _ANSWER, annotation)
+        run(conn, _END_ASSIGNMENT, {"assignment": assignment_id, "status": "submitted", "now": now})
+        if gold is None:
+            run(conn, _COUNT_ANSWER, {"task": ctx["task_id"], "held": int(holds_slot)})
+            if ctx["answers"] + 1 >= ctx["overlap"]:
+                _complete(conn, ctx, params, now)
+    return _annotation_view(annotation, answer)
 
 
-def _complete(conn: Connection, task, project, now: str) -> None:
+def _complete(conn: Connection, ctx: dict[str, Any], params: dict, now: str) -> None:
     """Consolidate the task's answers into its result, and close its batch if it was last."""
-    answers = [
-        orjson.loads(r)
-        for r in conn.execute(
-            select(annotations.c.response)
-            .where(annotations.c.task_id == task.id)
-            .order_by(annotations.c.id)
-        ).scalars()
-    ]
-    result = consolidate(project.kind, orjson.loads(project.params), answers)
+    task_id = ctx["task_id"]
+    answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS_OF, {"task": task_id})]
+    result = consolidate(ctx["kind"], params, answers)
     result["annotations"] = len(answers)
-    conn.execute(
-        update(tasks)
-        .where(tasks.c.id == task.id)
-        .values(status="completed", response=orjson.dumps(result).decode(), completed_at=now)
-    )
-    completed = public_task(conn.execute(select(tasks).where(tasks.c.id == task.id)).one())
-    batch_url = None
-    if task.batch_id is not None:
-        batch_url = conn.execute(
-            select(batches.c.callback_url).where(batches.c.id == task.batch_id)
-        ).scalar_one()
-    enqueue_task(conn, completed, batch_url)
-    close_batch_if_done(conn, task.batch_id, now)
+    values = {"task": task_id, "response": orjson.dumps(result).decode(), "now": now}
+    completed = returned_task(one(conn, COMPLETE_TASK, values))
+    enqueue_task(conn, completed, ctx["task_url"] or ctx["batch_url"] or ctx["project_url"])
+    close_batch_if_done(conn, ctx["batch_id"], now)
