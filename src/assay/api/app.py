@@ -7,9 +7,11 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from assay.api import errors
+from assay.api.lane import QuickLane
 from assay.api.limits import BodySizeLimit, RejectNulInUrl
 from assay.api.responses import OrjsonResponse
 from assay.api.routes import batches, keys, projects, tasks, work, workers
+from assay.api.timing import ServerTiming
 from assay.dispatcher import Dispatcher
 from assay.settings import Settings
 from assay.store.db import Store
@@ -28,12 +30,14 @@ def create_app(settings: Settings) -> FastAPI:
         store = Store(settings.database_url)
         migrate(store)
         app.state.store = store
+        app.state.lane = QuickLane(store.dialect)
         dispatcher = Dispatcher(store) if settings.deliver_callbacks else None
         if dispatcher:
             dispatcher.start()
         yield
         if dispatcher:
             dispatcher.stop()
+        app.state.lane.close()
         store.close()
 
     # The API docs page serves its own copy of Swagger UI: it works without internet access.
@@ -47,7 +51,9 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (keys, projects, batches, tasks, workers, work):
+    app.add_middleware(ServerTiming)  # added last: the outermost, so it times the rest
+    # Routes are matched in order: the work loop's, by far the most frequent, go first.
+    for module in (work, tasks, projects, batches, workers, keys):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

@@ -3,8 +3,15 @@
 `write()` opens the only kind of transaction that may change data. On SQLite it starts
 with BEGIN IMMEDIATE so a writer takes the lock up front and waits (busy timeout) rather
 than failing half-way with "database is locked"; readers never block in WAL mode.
+
+SQLite's own wait for its write lock is a sleep-and-retry loop (1 ms, 2 ms, 5 ms, ...),
+which costs more than the short transactions it waits for. So writers queue first on a
+lock that wakes the next one the moment it frees: a thread lock within a process, and an
+advisory file lock (flock) beside the database between processes (several `assay serve`
+workers, `assay worker`, the CLI).
 """
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -56,6 +63,26 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+class _WriterLock:
+    """One writer at a time: a thread lock, then an flock on `<database>-writer`."""
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        self._file = None
+        if database and database != ":memory:":
+            self._file = open(f"{database}-writer", "a+b")  # noqa: SIM115 (held for life)
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+
+    def __exit__(self, *_exc) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._threads.release()
+
+
 class Store:
     def __init__(self, url: str):
         self.url = url
@@ -64,15 +91,17 @@ class Store:
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
         self.dialect = self.engine.dialect.name
-        self._writer_lock = threading.Lock() if self.dialect == "sqlite" else nullcontext()
+        self._writer_lock = (
+            _WriterLock(self.engine.url.database) if self.dialect == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        # SQLite admits one writer; queueing this process's writers on a lock wakes the next
-        # one the moment the lock frees, where SQLite's busy handler would sleep and poll.
+        # The lock is held from BEGIN to COMMIT only, not while the pool hands out and
+        # takes back the connection.
         with (
-            self._writer_lock,
             self.engine.connect().execution_options(write=True) as conn,
+            self._writer_lock,
             conn.begin(),
         ):
             yield conn
