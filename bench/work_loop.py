@@ -332,6 +332,8 @@ def part_callbacks(args, results: dict) -> None:
         try:
             deadline = time.monotonic() + 600
             while counter.value < args.callbacks and time.monotonic() < deadline:
+                if not listener.is_alive() or worker.poll() is not None:
+                    raise RuntimeError("the receiver or the worker stopped")
                 time.sleep(0.2)
             time.sleep(1)  # the worker records the last outcomes
             with store.read() as conn:

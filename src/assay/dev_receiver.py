@@ -10,6 +10,8 @@ def make_server(
     host: str, port: int, secret: str | None, show: Callable[[str], None]
 ) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: the dispatcher reuses its connections
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             signature = self.headers.get(SIGNATURE_HEADER, "")

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select, update
 
 from assay.ids import iso_plus, new_id, utc_now
 from assay.store.db import Store
-from assay.store.sql import Sql, run
+from assay.store.sql import Sql, one, run, run_many
 from assay.store.tables import batches, callbacks, projects, tasks
 
 CLAIM_LEASE_SECONDS = 60
@@ -137,46 +137,41 @@ def claim_due(store: Store, limit: int) -> list[Delivery]:
     return [Delivery(r.id, r.url, r.body.encode(), secrets[r.project_id], r.task_id) for r in rows]
 
 
+_DELIVERED = Sql(
+    "UPDATE callbacks SET status = 'delivered', delivered_at = :now,"
+    " attempts = attempts + 1, last_error = NULL WHERE id = :id"
+)
+_CALLED_BACK = Sql("UPDATE tasks SET callback_succeeded_at = :now WHERE id = :task")
+_ATTEMPTED = Sql("SELECT attempts, created_at FROM callbacks WHERE id = :id")
+_RETRY = Sql(
+    "UPDATE callbacks SET attempts = :attempts, last_error = :error,"
+    " next_attempt_at = :retry_at, status = :status WHERE id = :id"
+)
+
+
 def record(store: Store, outcomes: list[Outcome]) -> None:
     """Store what became of each delivery: done, retried later, or given up."""
     if not outcomes:
         return
+    delivered = [o for o in outcomes if o.ok]
     with store.write() as conn:
         now = utc_now()
+        run_many(conn, _DELIVERED, [{"id": o.id, "now": now} for o in delivered])
+        run_many(
+            conn, _CALLED_BACK, [{"task": o.task_id, "now": now} for o in delivered if o.task_id]
+        )
         for outcome in outcomes:
             if outcome.ok:
-                conn.execute(
-                    update(callbacks)
-                    .where(callbacks.c.id == outcome.id)
-                    .values(
-                        status="delivered",
-                        delivered_at=now,
-                        attempts=callbacks.c.attempts + 1,
-                        last_error=None,
-                    )
-                )
-                if outcome.task_id:
-                    conn.execute(
-                        update(tasks)
-                        .where(tasks.c.id == outcome.task_id)
-                        .values(callback_succeeded_at=now)
-                    )
                 continue
-            row = conn.execute(
-                select(callbacks.c.attempts, callbacks.c.created_at).where(
-                    callbacks.c.id == outcome.id
-                )
-            ).one()
-            attempts = row.attempts + 1
+            attempts, created_at = one(conn, _ATTEMPTED, {"id": outcome.id})
+            attempts += 1
             retry_at = utc_now(backoff_seconds(attempts))
-            give_up = retry_at > iso_plus(row.created_at, RETRY_WINDOW_SECONDS)
-            conn.execute(
-                update(callbacks)
-                .where(callbacks.c.id == outcome.id)
-                .values(
-                    attempts=attempts,
-                    last_error=(outcome.error or "")[:2000],
-                    next_attempt_at=retry_at,
-                    status="failed" if give_up else "pending",
-                )
-            )
+            give_up = retry_at > iso_plus(created_at, RETRY_WINDOW_SECONDS)
+            values = {
+                "id": outcome.id,
+                "attempts": attempts,
+                "error": (outcome.error or "")[:2000],
+                "retry_at": retry_at,
+                "status": "failed" if give_up else "pending",
+            }
+            run(conn, _RETRY, values)
