@@ -134,8 +134,8 @@ def next_latency(port: int, key: str, calls: int, warmup: int = 200):
 
 RAW_CLAIM = (
     "SELECT t.id FROM tasks t WHERE t.project_id = ? AND t.status = 'pending' AND t.ready = 1"
-    " AND t.gold IS NULL AND t.answers + t.leases < 1 AND NOT EXISTS (SELECT 1 FROM"
-    " assignments a WHERE a.task_id = t.id AND a.worker_id = ?)"
+    " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < 1"
+    " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.worker_id = ?)"
     " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
 
@@ -155,7 +155,7 @@ def raw_claims(db_file: Path, project_id: str, worker_id: str, calls: int) -> li
             " expires_at) VALUES (?, ?, ?, ?, 'active', '2026', '2099')",
             (f"raw-{i}", task_id, project_id, worker_id),
         )
-        conn.execute("UPDATE tasks SET leases = leases + 1 WHERE id = ?", (task_id,))
+        conn.execute("UPDATE tasks SET leases = leases + 1, filled = 1 WHERE id = ?", (task_id,))
         conn.execute("COMMIT")
         times.append((time.perf_counter() - start) * 1000)
     conn.close()

@@ -120,6 +120,20 @@ def test_slots_and_never_the_same_task_twice(api, make_project, make_worker):
     assert third["task"]["id"] == first["task"]["id"]
 
 
+def test_changing_the_overlap_opens_or_fills_leased_tasks(api, make_project, make_worker):
+    project = make_project(overlap=1)
+    add_tasks(api, project, 1)
+    a, b = make_worker(), make_worker()
+    first = take(a, project)
+    assert take(b, project) is None  # the only slot is leased
+    api.patch(f"/v1/projects/{project['id']}", json={"overlap": 2})
+    assert take(b, project)["task"]["id"] == first["task"]["id"]
+    api.patch(f"/v1/projects/{project['id']}", json={"overlap": 3})
+    assert answer(a, first).status_code == 200
+    c = make_worker()
+    assert take(c, project)["task"]["id"] == first["task"]["id"]
+
+
 def test_priority_first_then_oldest(api, make_project, make_worker):
     project = make_project()
     low, high_old, high_new = (

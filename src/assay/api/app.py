@@ -1,5 +1,6 @@
 """The HTTP API: FastAPI application factory."""
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -31,13 +32,19 @@ def create_app(settings: Settings) -> FastAPI:
         migrate(store)
         app.state.store = store
         app.state.lane = QuickLane(store.dialect)
+        checkpointer = store.start_checkpoints()
         dispatcher = Dispatcher(store) if settings.deliver_callbacks else None
         if dispatcher:
             dispatcher.start()
+        # What exists now lives as long as the server: out of the collector's sight, a
+        # full collection no longer walks it, which took tens of ms in one request.
+        gc.freeze()
         yield
         if dispatcher:
             dispatcher.stop()
         app.state.lane.close()
+        if checkpointer:
+            checkpointer.stop()
         store.close()
 
     # The API docs page serves its own copy of Swagger UI: it works without internet access.

@@ -11,6 +11,7 @@ from assay.errors import NotFound
 from assay.ids import new_id, utc_now
 from assay.kinds import validate_params
 from assay.store.db import Store, as_dict
+from assay.store.sql import Sql, run
 from assay.store.tables import projects
 
 _PUBLIC = [c for c in projects.c if c.name != "callback_secret"]
@@ -90,6 +91,13 @@ def list_projects(
     return fetch_page(store, select(*_PUBLIC), projects.c.id, limit, next_token, _public)
 
 
+# A new overlap opens or fills the slots of the project's open tasks.
+_REFILL = Sql(
+    "UPDATE tasks SET filled = CASE WHEN answers + leases >= :overlap THEN 1 ELSE 0 END"
+    " WHERE project_id = :project AND status = 'pending'"
+)
+
+
 def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Apply a partial update; only the keys present in `changes` are touched."""
     values = {
@@ -107,5 +115,7 @@ def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> di
                 .where(projects.c.id == project_id)
                 .values(**values, updated_at=utc_now())
             )
+        if "overlap" in values:
+            run(conn, _REFILL, {"project": project_id, "overlap": values["overlap"]})
         row = conn.execute(select(*_PUBLIC).where(projects.c.id == project_id)).one()
     return _public(row)

@@ -133,7 +133,10 @@ def checked_gold(
     return fields | {"gold": validate_response(kind, params, fields["gold"], "gold")}
 
 
-_RELEASE_SLOT = Sql("UPDATE tasks SET leases = leases - 1 WHERE id = :task AND gold IS NULL")
+# A slot given back makes the task open again, whatever it was.
+_RELEASE_SLOT = Sql(
+    "UPDATE tasks SET leases = leases - 1, filled = 0 WHERE id = :task AND gold IS NULL"
+)
 
 
 def release_slots(conn: Connection, task_ids: list[str]) -> None:

@@ -58,7 +58,7 @@ _NOT_OFFERED = (
 _CANDIDATE = (
     "SELECT t.id, t.params, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.status = 'pending' AND t.ready = 1"
-    " AND t.gold IS NULL AND t.answers + t.leases < :overlap"
+    " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < :overlap"
     + _NOT_OFFERED
     + " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
@@ -78,7 +78,11 @@ _LEASE = Sql(
     "INSERT INTO assignments (id, task_id, project_id, worker_id, status, leased_at, expires_at)"
     " VALUES (:id, :task_id, :project_id, :worker_id, 'active', :leased_at, :expires_at)"
 )
-_TAKE_SLOT = Sql("UPDATE tasks SET leases = leases + 1 WHERE id = :task AND gold IS NULL")
+_TAKE_SLOT = Sql(
+    "UPDATE tasks SET leases = leases + 1,"
+    " filled = CASE WHEN answers + leases + 1 >= :overlap THEN 1 ELSE 0 END"
+    " WHERE id = :task AND gold IS NULL"
+)
 
 
 def sweep_expired(conn: Connection, now: str) -> None:
@@ -143,7 +147,7 @@ def next_assignment(
             "expires_at": utc_now(project["lease_seconds"]),
         }
         run(conn, _LEASE, assignment)
-        run(conn, _TAKE_SLOT, {"task": task_id})
+        run(conn, _TAKE_SLOT, {"task": task_id, "overlap": project["overlap"]})
         return _worker_view(assignment, params, project)
 
 
@@ -242,7 +246,9 @@ _ANSWER = Sql(
     " :created_at, :correct)"
 )
 _COUNT_ANSWER = Sql(
-    "UPDATE tasks SET answers = answers + 1, leases = leases - :held WHERE id = :task"
+    "UPDATE tasks SET answers = answers + 1, leases = leases - :held,"
+    " filled = CASE WHEN answers + 1 + leases - :held >= :overlap THEN 1 ELSE 0 END"
+    " WHERE id = :task"
 )
 _ANSWERS_OF = Sql("SELECT response FROM annotations WHERE task_id = :task ORDER BY id")
 
@@ -309,7 +315,8 @@ def submit(
         run(conn, _ANSWER, annotation)
         run(conn, _END_ASSIGNMENT, {"assignment": assignment_id, "status": "submitted", "now": now})
         if gold is None:
-            run(conn, _COUNT_ANSWER, {"task": ctx["task_id"], "held": int(holds_slot)})
+            values = {"task": ctx["task_id"], "held": int(holds_slot), "overlap": ctx["overlap"]}
+            run(conn, _COUNT_ANSWER, values)
             if ctx["answers"] + 1 >= ctx["overlap"]:
                 _complete(conn, ctx, params, now)
     return _annotation_view(annotation, answer)

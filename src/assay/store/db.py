@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from assay.store.checkpoints import Checkpointer
+
 SQLITE_FILE = "assay.db"
 BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 32 * 1024  # per connection: the hot index pages of millions of tasks
@@ -110,6 +112,12 @@ class Store:
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def start_checkpoints(self) -> Checkpointer | None:
+        """For a long-running server on SQLite: checkpoint the WAL off the request path."""
+        if self.dialect != "sqlite" or not self.engine.url.database:
+            return None
+        return Checkpointer(self.engine.url.database).start()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -85,8 +85,11 @@ tasks = Table(
     Column("canceled_at", String(32)),
     # The work loop's counters: accepted answers, and leases now held (expired ones are
     # swept in the claim transaction itself). ready = 0 while the task's batch is staging.
+    # filled = 1 while answers + leases reach the project's overlap: such a task has no
+    # slot to offer, so it leaves the queue index instead of being scanned past.
     Column("answers", Integer, nullable=False, server_default=text("0")),
     Column("leases", Integer, nullable=False, server_default=text("0")),
+    Column("filled", Integer, nullable=False, server_default=text("0")),
     Column("ready", Integer, nullable=False, server_default=text("1")),
     Column("callback_succeeded_at", String(32)),
     # The known answer of a gold (evaluation) task; NULL for customer tasks.
@@ -98,8 +101,8 @@ tasks = Table(
         "project_id",
         text("priority DESC"),
         "id",
-        sqlite_where=text("status = 'pending' AND ready = 1 AND gold IS NULL"),
-        postgresql_where=text("status = 'pending' AND ready = 1 AND gold IS NULL"),
+        sqlite_where=text("status = 'pending' AND ready = 1 AND gold IS NULL AND filled = 0"),
+        postgresql_where=text("status = 'pending' AND ready = 1 AND gold IS NULL AND filled = 0"),
     ),
     Index(
         "ix_tasks_gold",
