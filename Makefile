@@ -31,6 +31,7 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python bench/import_export.py
+	$(BIN)/python bench/work_loop.py
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ Measures, in one run on this machine:
     limit: a raw sqlite3 claim transaction (BEGIN IMMEDIATE, pick, lease, COMMIT) on the
     same file with nothing else in the way;
   * throughput: C client processes (default 16) each loop next -> submit, overlap 1, for
-    D seconds: submits/s on SQLite (1 server process) and on PostgreSQL (2 processes);
+    D seconds: submits/s on SQLite (1 and 2 server processes) and on PostgreSQL (2);
   * callbacks: N completions queued in the outbox, delivered by `assay worker` to a
     local receiver: deliveries/s, first to last.
 
@@ -271,10 +271,11 @@ def throughput_on(label: str, store_url: str, server_args: list[str], processes:
 
 
 def part_throughput(args, results: dict) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        results["throughput_sqlite"] = throughput_on(
-            "SQLite", database_url(tmp), ["--data-dir", tmp], 1, args
-        )
+    for processes in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            results[f"throughput_sqlite_{processes}"] = throughput_on(
+                "SQLite", database_url(tmp), ["--data-dir", tmp], processes, args
+            )
     url = fresh_postgres(args.postgres, "assay_bench_work_loop")
     results["throughput_postgres"] = throughput_on(
         "PostgreSQL", url, ["--database-url", url], 2, args

@@ -8,6 +8,7 @@ from pathlib import Path
 from conftest import free_port
 
 BENCH = Path(__file__).parent.parent / "bench" / "import_export.py"
+WORK_LOOP_BENCH = BENCH.with_name("work_loop.py")
 
 
 def test_import_export_bench_runs(tmp_path):
@@ -36,3 +37,24 @@ def test_import_export_bench_runs(tmp_path):
     figures = json.loads(out.read_text())
     assert figures["tasks_stored"] == 4000
     assert figures["import_tasks_per_s"] > 0 and figures["export_tasks_per_s"] > 0
+
+
+def test_work_loop_bench_runs(tmp_path, pg_url):
+    out = tmp_path / "figures.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(WORK_LOOP_BENCH),
+            *("--pending", "3000", "--calls", "100", "--clients", "2", "--seconds", "2"),
+            *("--callbacks", "300", "--port", str(free_port()), "--postgres", pg_url),
+            *("--out", str(out)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    figures = json.loads(out.read_text())
+    assert figures["latency"]["server_p99_ms"] > 0 and figures["latency"]["raw_claim_p99_ms"] > 0
+    for run in ("throughput_sqlite_1", "throughput_sqlite_2", "throughput_postgres"):
+        assert figures[run]["submits_per_s"] > 0
+    assert figures["callbacks"]["delivered"] == figures["callbacks"]["verified_by_receiver"] == 300

@@ -42,7 +42,10 @@ def test_unknown_route_and_method(api):
 def test_health_needs_no_key(server):
     import httpx
 
-    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    health = httpx.get(f"{server.url}/healthz")
+    assert health.json() == {"status": "ok"}
+    # Every answer says how long the server spent on it.
+    assert float(health.headers["server-timing"].removeprefix("app;dur=")) >= 0
 
 
 def test_openapi_and_docs_are_served(server):
