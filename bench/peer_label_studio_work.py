@@ -11,6 +11,12 @@ Measures, against a Label Studio server that is already running:
     (total and per client, per second), next-task latency p50/p99 at the client, submit
     latency p50/p99, errors by request and HTTP status (and how many error bodies say
     'database is locked');
+  * server-side lock contention: Label Studio's DatabaseIsLockedRetryMiddleware (SQLite only)
+    catches a 'database is locked' 500 inside the server, sleeps 1 s, 1.5 s, 2.25 s, ... and
+    replays the request up to 15 times, so clients rarely see these errors: they show up as
+    latency. With --server-log (the file the server's output goes to), the lines it writes
+    during the run are scanned for 'database is locked' errors (each one a replayed request)
+    and for its own "Num takes=... > overlap=..." complaint;
   * correctness: afterwards all tasks are exported (GET /api/projects/{id}/export?exportType=JSON)
     and the tasks holding more than one annotation are counted: with overlap 1 there should be
     none, but the label stream can hand the same task to two annotators at once.
@@ -37,9 +43,10 @@ serves through Django's threaded development server, one process):
         --username bench@example.com --password benchpass123 \\
         --user-token <40 hex chars> --enable-legacy-api-token &
 
-Run (the admin's token is the --user-token above):
+Run (the admin's token is the --user-token above; the server's output, for --server-log,
+is wherever `label-studio start` was redirected to, e.g. `> /tmp/ls.log 2>&1`):
     .venv/bin/python bench/peer_label_studio_work.py --url http://127.0.0.1:8080 \\
-        --token <40 hex chars> --clients 8 --seconds 60 --tasks 3000
+        --token <40 hex chars> --clients 8 --seconds 60 --tasks 3000 --server-log /tmp/ls.log
 """
 
 import argparse
@@ -258,6 +265,21 @@ def duplicates(admin: httpx.Client, project: int) -> dict:
     }
 
 
+def scan_server_log(path: Path, offset: int) -> dict:
+    """Counts lock errors and overlap complaints the server logged past `offset`."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        lines = f.read().decode(errors="replace").splitlines()
+    return {
+        "server_log_database_locked": sum(
+            1 for line in lines if "custom_exception_handler" in line and LOCKED in line
+        ),
+        "server_log_overlap_exceeded": sum(
+            1 for line in lines if "Num takes=" in line and "> overlap=" in line
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8080")
@@ -265,6 +287,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--server-log", type=Path, help="file the server's output goes to")
     args = parser.parse_args()
 
     headers = {"Authorization": f"Token {args.token}"}
@@ -275,9 +298,11 @@ def main() -> None:
         console.print(f"{args.clients} annotators")
         annotators = create_annotators(admin, args.url, args.clients)
         console.print(f"{args.clients} clients, {args.seconds:g} s on project {project}")
+        log_offset = args.server_log.stat().st_size if args.server_log else 0
         load_before = os.getloadavg()
         tallies = run_clients(args.url, project, annotators, args.seconds)
         load_after = os.getloadavg()
+        log = scan_server_log(args.server_log, log_offset) if args.server_log else {}
         server = duplicates(admin, project)
 
     next_ms = [v for t in tallies for v in t["next_ms"]]
@@ -308,6 +333,7 @@ def main() -> None:
         "errors": dict(sorted(errors.items())),
         "errors_database_locked": sum(t["database_locked"] for t in tallies),
         "clients_out_of_tasks": sum(t["exhausted"] for t in tallies),
+        **log,
         **server,
     }
 
@@ -326,7 +352,14 @@ def main() -> None:
         "submit p50 / p99 ms", f"{results['submit_ms_p50']:.0f} / {results['submit_ms_p99']:.0f}"
     )
     table.add_row("errors", ", ".join(f"{k}: {v}" for k, v in results["errors"].items()) or "none")
-    table.add_row("errors saying 'database is locked'", str(results["errors_database_locked"]))
+    table.add_row(
+        "client errors saying 'database is locked'", str(results["errors_database_locked"])
+    )
+    if log:
+        table.add_row(
+            "server log: 'database is locked' (replayed)", str(log["server_log_database_locked"])
+        )
+        table.add_row("server log: 'Num takes > overlap'", str(log["server_log_overlap_exceeded"]))
     table.add_row("annotations on server", f"{server['annotations_on_server']:,}")
     table.add_row("tasks annotated", f"{server['tasks_annotated']:,}")
     table.add_row("tasks with >1 annotation", f"{server['tasks_with_multiple_annotations']:,}")
