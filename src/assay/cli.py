@@ -1,4 +1,5 @@
-"""The `assay` command line: run the server, manage keys, import and export tasks."""
+"""The `assay` command line: run the server, manage keys, import and export tasks,
+aggregate crowd answers."""
 
 import sys
 from pathlib import Path
@@ -306,3 +307,43 @@ def export_command(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command()
+def aggregate(
+    answers_csv: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="task,worker,label rows")
+    ],
+    method: Annotated[
+        str,
+        typer.Option(
+            help="mv, wawa, ds, onecoin, glad, mace (labels); mean, median, lfcn "
+            "(numbers); auto picks a label method"
+        ),
+    ] = "auto",
+    gold: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="task,label rows of known answers"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write task,label,confidence here.")
+    ] = None,
+    workers_csv: Annotated[
+        Path | None, typer.Option("--workers", help="Write worker,quality,answers here.")
+    ] = None,
+):
+    """Infer each task's answer from several workers' answers (truth inference).
+
+    Label methods write task,label,confidence (the posterior of the label); numeric
+    methods write task,label,std_error. A summary line goes to stderr.
+    """
+    from assay.quality.aggregate import UnknownMethod, aggregate_files
+
+    try:
+        summary = aggregate_files(
+            answers_csv, method, gold, out or Path("/dev/stdout"), workers_csv
+        )
+    except (UnknownMethod, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    print(summary, file=sys.stderr)

@@ -1,0 +1,127 @@
+"""Dawid-Skene (1979): each worker has a confusion matrix; EM finds truths and matrices.
+
+Model: task j has a true label k with prior pi_k; worker w answers l with probability
+C[w, k, l]. EM starts from the majority vote's posterior, then alternates
+  M-step: pi and C from the current posteriors (expected counts plus a small pseudo-count
+          SMOOTHING, so no probability is ever exactly 0);
+  E-step: log T[j, k] = log pi_k + sum over j's answers of log C[w, k, l], normalised.
+The one-coin variant gives each worker a single accuracy p_w (wrong answers spread evenly
+over the other labels): far fewer parameters, better with few answers per worker.
+
+Gold tasks keep a one-hot posterior throughout, so they are fixed truths and, through the
+M-step, evidence about the workers who answered them.
+
+Stops when no posterior entry moves more than `tolerance` (default 1e-6) between two
+iterations, or after `max_iterations` (default 100). Deterministic.
+"""
+
+import numpy as np
+
+from assay.quality.answers import Answers
+from assay.quality.inference import (
+    DEFAULT_MAX_ITERATIONS,
+    DEFAULT_TOLERANCE,
+    Inference,
+    clamp_gold,
+    normalize_rows,
+)
+
+SMOOTHING = 0.01
+
+
+def _per_task(answers: Answers, values: np.ndarray) -> np.ndarray:
+    """[n_tasks, n_labels] sums of per-answer rows `values` [n_answers, n_labels] by task."""
+    return np.stack(
+        [
+            np.bincount(answers.task, values[:, k], minlength=answers.n_tasks)
+            for k in range(values.shape[1])
+        ],
+        axis=1,
+    )
+
+
+def _softmax_rows(log_t: np.ndarray) -> np.ndarray:
+    shifted = np.exp(log_t - log_t.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def confusion_matrices(answers: Answers, posterior: np.ndarray) -> np.ndarray:
+    """[n_workers, true label, answered label] expected counts, smoothed and normalised."""
+    n_w, n_l = answers.n_workers, answers.n_labels
+    cell = answers.worker * n_l + answers.label
+    counts = np.empty((n_w, n_l, n_l))
+    for true in range(n_l):
+        weights = posterior[answers.task, true]
+        counts[:, true, :] = np.bincount(cell, weights, minlength=n_w * n_l).reshape(n_w, n_l)
+    counts += SMOOTHING
+    return counts / counts.sum(axis=2, keepdims=True)
+
+
+def _em(answers: Answers, gold, log_likelihood, max_iterations: int, tolerance: float):
+    """Shared EM loop: `log_likelihood(posterior)` -> ([n_answers, n_labels] log P(answer |
+    true label), [n_labels] log prior). Returns (posterior, iterations)."""
+    posterior = clamp_gold(normalize_rows(answers.votes()), gold)
+    iteration = 0
+    while iteration < max_iterations:
+        iteration += 1
+        log_answer, log_prior = log_likelihood(posterior)
+        updated = clamp_gold(_softmax_rows(log_prior + _per_task(answers, log_answer)), gold)
+        change = np.abs(updated - posterior).max()
+        posterior = updated
+        if change < tolerance:
+            break
+    return posterior, iteration
+
+
+def _log_prior(posterior: np.ndarray) -> np.ndarray:
+    prior = posterior.sum(axis=0) + SMOOTHING
+    return np.log(prior / prior.sum())
+
+
+def dawid_skene(
+    answers: Answers,
+    gold: np.ndarray | None = None,
+    *,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> Inference:
+    def log_likelihood(posterior):
+        confusion = confusion_matrices(answers, posterior)
+        # For each answer: log C[w, k, l] over every true label k.
+        log_answer = np.log(confusion[answers.worker, :, answers.label])
+        return log_answer, _log_prior(posterior)
+
+    posterior, iterations = _em(answers, gold, log_likelihood, max_iterations, tolerance)
+    confusion = confusion_matrices(answers, posterior)
+    prior = np.exp(_log_prior(posterior))
+    accuracy = np.einsum("k,wkk->w", prior, confusion)
+    return Inference(posterior, accuracy, iterations)
+
+
+def _accuracies(answers: Answers, posterior: np.ndarray) -> np.ndarray:
+    """[n_workers] expected share of right answers, smoothed toward 1/2."""
+    right = np.bincount(
+        answers.worker, posterior[answers.task, answers.label], minlength=answers.n_workers
+    )
+    total = np.bincount(answers.worker, minlength=answers.n_workers)
+    return (right + 1.0) / (total + 2.0)
+
+
+def one_coin(
+    answers: Answers,
+    gold: np.ndarray | None = None,
+    *,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> Inference:
+    n_labels = answers.n_labels
+
+    def log_likelihood(posterior):
+        p = _accuracies(answers, posterior)[answers.worker]
+        wrong = np.log((1.0 - p) / max(n_labels - 1, 1))
+        log_answer = np.repeat(wrong[:, None], n_labels, axis=1)
+        log_answer[np.arange(len(p)), answers.label] = np.log(p)
+        return log_answer, _log_prior(posterior)
+
+    posterior, iterations = _em(answers, gold, log_likelihood, max_iterations, tolerance)
+    return Inference(posterior, _accuracies(answers, posterior), iterations)
