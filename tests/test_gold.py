@@ -117,7 +117,12 @@ def test_gold_is_scored_and_shown_in_worker_stats(api, gold_project, worker, as_
         )
     stats = api.get(f"/v1/workers/{worker.worker_id}/stats").json()
     assert stats["answers"] == 4 and stats["mean_duration_ms"] == 1000
-    assert stats["gold"] == {"answered": 3, "correct": 2, "accuracy": pytest.approx(2 / 3)}
+    assert stats["gold"] == {
+        "answered": 3,
+        "correct": 2,
+        "accuracy": pytest.approx(2 / 3),
+        "ci95": [pytest.approx(0.0943, abs=1e-4), pytest.approx(0.9916, abs=1e-4)],
+    }
     assert_problem(worker.get(f"/v1/workers/{worker.worker_id}/stats"), 403)
     assert_problem(as_role("annotator").get(f"/v1/workers/{worker.worker_id}/stats"), 403)
 

@@ -267,6 +267,7 @@ class GoldScore(BaseModel):
     answered: int
     correct: int
     accuracy: float | None
+    ci95: tuple[float, float] = Field(description="Clopper-Pearson 95% interval of accuracy")
 
 
 class WorkerStats(BaseModel):
@@ -274,6 +275,35 @@ class WorkerStats(BaseModel):
     answers: int
     mean_duration_ms: float | None
     gold: GoldScore
+
+
+class Interval(BaseModel):
+    value: float | None
+    ci95: tuple[float | None, float | None] = Field(description="bootstrap 95% interval")
+
+
+class Agreement(BaseModel):
+    krippendorff_alpha: Interval
+    fleiss_kappa: Interval
+
+
+class WorkerQuality(BaseModel):
+    worker: str
+    answers: int
+    agreement: float | None = Field(
+        description="share of answers equal to the other workers' majority on the task"
+    )
+    model_quality: float = Field(description="chance of a right answer, from `method`")
+    gold: GoldScore
+
+
+class ProjectQuality(BaseModel):
+    project: str
+    answers: int
+    tasks: int
+    method: str | None = Field(description="the truth inference that scored the workers")
+    agreement: Agreement | None
+    workers: list[WorkerQuality]
 
 
 class AnnotationOut(BaseModel):

@@ -12,6 +12,7 @@ from assay.engine.projects import require_project
 from assay.engine.tasks import release_slots
 from assay.errors import AssayError, NotFound
 from assay.ids import utc_now
+from assay.quality.intervals import clopper_pearson
 from assay.store.db import Store, as_dict
 from assay.store.tables import annotations, api_keys, assignments, project_members, workers
 
@@ -156,5 +157,6 @@ def worker_stats(store: Store, worker_id: str) -> dict[str, Any]:
             "answered": gold_answered,
             "correct": int(gold_correct),
             "accuracy": gold_correct / gold_answered if gold_answered else None,
+            "ci95": [float(x) for x in clopper_pearson(int(gold_correct), gold_answered)],
         },
     }

@@ -56,3 +56,10 @@ def matches(kind_name: str, params: dict[str, Any], answer: dict, gold: dict) ->
     """Whether a validated answer agrees with the gold answer."""
     kind = KINDS[kind_name]
     return kind.matches(kind.params_model.model_validate(params), answer, gold)
+
+
+def answer_keys(kind_name: str, params: dict[str, Any], answers: list[dict]) -> list[str]:
+    """Each validated answer as one categorical value (for truth inference, agreement)."""
+    kind = KINDS[kind_name]
+    settings = kind.params_model.model_validate(params)
+    return [kind.answer_key(settings, answer) for answer in answers]

@@ -24,3 +24,5 @@ class Kind:
     """Several workers' answers -> one result with a `confidence` in [0, 1]."""
     matches: Callable[[BaseModel, dict[str, Any], dict[str, Any]], bool]
     """Whether an answer agrees with a known (gold) answer."""
+    answer_key: Callable[[BaseModel, dict[str, Any]], str]
+    """An answer as one categorical value: what truth inference and agreement compare."""

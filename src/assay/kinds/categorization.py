@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
@@ -91,6 +92,14 @@ def matches(params: CategorizationParams, answer: dict[str, Any], gold: dict[str
     return answer["label"] == gold["label"]
 
 
+def answer_key(params: CategorizationParams, answer: dict[str, Any]) -> str:
+    """The label; with multi, the chosen set as one value (in the project's label order)."""
+    if not params.multi:
+        return answer["label"]
+    chosen = set(answer["labels"])
+    return orjson.dumps([label for label in params.labels if label in chosen]).decode()
+
+
 KIND = Kind(
     name="categorization",
     params_model=CategorizationParams,
@@ -99,4 +108,5 @@ KIND = Kind(
     check_response=check_response,
     consolidate=consolidate,
     matches=matches,
+    answer_key=answer_key,
 )

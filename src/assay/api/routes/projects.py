@@ -6,8 +6,9 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
-from assay.engine import exports, imports, projects, workers
+from assay.engine import exports, imports, projects, quality, workers
 from assay.exchange.task_writers import FORMATS
+from assay.quality import CATEGORICAL
 from assay.schemas import (
     ImportReport,
     Members,
@@ -16,6 +17,7 @@ from assay.schemas import (
     ProjectCreate,
     ProjectCreated,
     ProjectOut,
+    ProjectQuality,
     ProjectUpdate,
     TaskStatus,
 )
@@ -60,6 +62,19 @@ def add_members(project_id: str, body: Members, store: Store = Depends(store_of)
 @router.get("/{project_id}/members", response_model=MembersOut)
 def list_members(project_id: str, store: Store = Depends(store_of)):
     return {"project": project_id, "workers": workers.members(store, project_id)}
+
+
+@router.get("/{project_id}/quality", response_model=ProjectQuality)
+def project_quality(
+    project_id: str,
+    method: Annotated[str | None, Query(pattern=f"^({'|'.join(CATEGORICAL)})$")] = None,
+    store: Store = Depends(store_of),
+):
+    """Agreement between workers (Krippendorff's alpha, Fleiss' kappa, with bootstrap 95%
+    intervals) and each worker's scores: agreement with the others, model-based quality
+    from truth inference (`method`; by default Dawid-Skene once there are enough
+    overlapping answers, majority vote before), and accuracy on gold."""
+    return quality.project_quality(store, project_id, method)
 
 
 IMPORT_BODY = {

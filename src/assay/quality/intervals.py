@@ -1,0 +1,18 @@
+"""Confidence intervals for proportions (accuracy on gold, audited accuracy)."""
+
+import numpy as np
+from scipy.stats import beta
+
+
+def clopper_pearson(
+    successes: np.ndarray | int, trials: np.ndarray | int, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Clopper-Pearson) interval of a binomial proportion: conservative, so it
+    never claims more certainty than the counts give. With no trials: (0, 1)."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    tail = (1 - level) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(k > 0, beta.ppf(tail, k, n - k + 1), 0.0)
+        high = np.where(k < n, beta.ppf(1 - tail, k + 1, n - k), 1.0)
+    return np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)
