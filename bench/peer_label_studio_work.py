@@ -59,6 +59,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+from peer_label_studio import import_tasks
 from rich.console import Console
 from rich.table import Table
 
@@ -97,19 +98,7 @@ def create_project(admin: httpx.Client, n: int) -> int:
     )
     r.raise_for_status()
     project = r.json()["id"]
-    for lo in range(0, n, IMPORT_CHUNK):
-        body = orjson.dumps(
-            [
-                {"data": {"text": f"review w-{i}: the film was fine, the ending less so."}}
-                for i in range(lo, min(lo + IMPORT_CHUNK, n))
-            ]
-        )
-        r = admin.post(
-            f"/api/projects/{project}/import",
-            content=body,
-            headers={"Content-Type": "application/json"},
-        )
-        r.raise_for_status()
+    import_tasks(admin, project, n, IMPORT_CHUNK)
     info = admin.get(f"/api/projects/{project}").json()
     if info["task_number"] != n or info["maximum_annotations"] != 1:
         raise SystemExit(
