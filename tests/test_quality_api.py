@@ -89,5 +89,70 @@ def test_quality_of_a_project_without_answers(api, project):
         "tasks": 0,
         "method": None,
         "agreement": None,
+        "audits": {"audited": 0, "correct": 0, "accuracy": None, "ci95": [0.0, 1.0]},
         "workers": [],
     }
+
+
+def test_audits_measure_batches_and_score_workers(api, server, as_role):
+    """Batch of 4 tasks, overlap 1: the careful worker answers two right, the lazy worker
+    two wrong; the customer audits all four."""
+    project = api.post(
+        "/v1/projects",
+        json={
+            "name": f"a-{secrets.token_hex(3)}",
+            "kind": "categorization",
+            "params": {"labels": ["cat", "dog"]},
+            "gold_rate": 0,
+        },
+    ).json()
+    batch = api.post("/v1/batches", json={"project": project["id"], "name": "b1"}).json()
+    tasks = [
+        api.post(
+            "/v1/tasks",
+            json={"project": project["id"], "batch": batch["id"], "params": {"truth": "dog"}},
+        ).json()["id"]
+        for _ in range(4)
+    ]
+    pending = tasks[0]
+    assert_problem(
+        api.post(f"/v1/tasks/{pending}/audit", json={"correct": True}), 409, "not_delivered"
+    )
+    api.post(f"/v1/batches/{batch['id']}/finalize")
+    keys = {}
+    for name, choose in (("careful", lambda p: p["truth"]), ("lazy", lambda p: "cat")):
+        created = api.post("/v1/workers", json={"name": name}).json()
+        keys[name] = created["id"]
+        with httpx.Client(base_url=server.url, headers=auth(created["key"])) as worker:
+            for _ in range(2):
+                a = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+                label = choose(a["task"]["params"])
+                worker.post(
+                    f"/v1/assignments/{a['id']}/submit", json={"response": {"label": label}}
+                )
+    for task in tasks:
+        result = api.get(f"/v1/tasks/{task}").json()["response"]["label"]
+        verdict = api.post(f"/v1/tasks/{task}/audit", json={"correct": result == "dog"})
+        assert verdict.status_code == 200 and verdict.json()["correct"] == (result == "dog")
+    again = api.post(f"/v1/tasks/{tasks[0]}/audit", json={"correct": True, "note": "checked"})
+    assert again.json()["note"] == "checked"  # a new verdict replaces the old one
+    api.post(f"/v1/tasks/{tasks[0]}/audit", json=verdict_of(api, tasks[0]))
+    accuracy = api.get(f"/v1/batches/{batch['id']}/accuracy").json()
+    assert accuracy["audited"] == 4 and accuracy["correct"] == 2 and accuracy["accuracy"] == 0.5
+    assert accuracy["ci95"] == [pytest.approx(0.0676, abs=1e-4), pytest.approx(0.9324, abs=1e-4)]
+    report = api.get(f"/v1/projects/{project['id']}/quality").json()
+    assert report["audits"]["audited"] == 4
+    scores = {w["worker"]: w["audits"] for w in report["workers"]}
+    assert scores[keys["careful"]]["audited"] == 2 and scores[keys["careful"]]["correct"] == 2
+    assert scores[keys["lazy"]]["audited"] == 2 and scores[keys["lazy"]]["correct"] == 0
+    assert_problem(
+        as_role("annotator").post(f"/v1/tasks/{tasks[0]}/audit", json={"correct": 1}), 403
+    )
+    assert_problem(api.post(f"/v1/tasks/{tasks[0]}/audit", json={}), 422, "invalid", "correct")
+    assert_problem(api.post("/v1/tasks/nope/audit", json={"correct": True}), 404)
+    assert_problem(api.get("/v1/batches/nope/accuracy"), 404)
+
+
+def verdict_of(api, task: str) -> dict:
+    """The true verdict on a task of the audit test (its truth is always 'dog')."""
+    return {"correct": api.get(f"/v1/tasks/{task}").json()["response"]["label"] == "dog"}

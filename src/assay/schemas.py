@@ -277,6 +277,30 @@ class WorkerStats(BaseModel):
     gold: GoldScore
 
 
+class AuditIn(Request):
+    correct: bool = Field(description="whether the delivered result is right")
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class AuditOut(BaseModel):
+    task: str
+    correct: bool
+    note: str | None
+    auditor: str
+    audited_at: str
+
+
+class MeasuredAccuracy(BaseModel):
+    audited: int
+    correct: int
+    accuracy: float | None
+    ci95: tuple[float, float] = Field(description="Clopper-Pearson 95% interval")
+
+
+class BatchAccuracy(MeasuredAccuracy):
+    batch: str
+
+
 class Interval(BaseModel):
     value: float | None
     ci95: tuple[float | None, float | None] = Field(description="bootstrap 95% interval")
@@ -295,6 +319,9 @@ class WorkerQuality(BaseModel):
     )
     model_quality: float = Field(description="chance of a right answer, from `method`")
     gold: GoldScore
+    audits: MeasuredAccuracy = Field(
+        description="answers on audited tasks whose rightness the verdict settles"
+    )
 
 
 class ProjectQuality(BaseModel):
@@ -303,6 +330,7 @@ class ProjectQuality(BaseModel):
     tasks: int
     method: str | None = Field(description="the truth inference that scored the workers")
     agreement: Agreement | None
+    audits: MeasuredAccuracy = Field(description="customer verdicts on delivered results")
     workers: list[WorkerQuality]
 
 

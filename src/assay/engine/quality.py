@@ -10,22 +10,29 @@ from typing import Any
 import numpy as np
 import orjson
 
+from assay.engine.audits import measured_accuracy
 from assay.engine.projects import require_project
 from assay.kinds import answer_keys
 from assay.quality import CATEGORICAL
 from assay.quality.agreement import agreement_report
 from assay.quality.answers import Answers
-from assay.quality.intervals import clopper_pearson
+from assay.quality.intervals import accuracy_summary
 from assay.store.db import Store
-from assay.store.sql import Sql, all_rows
+from assay.store.sql import Sql, all_rows, one
 
 ENOUGH_FOR_MODEL = 100
 """Answers on tasks answered more than once, from which worker models beat the vote."""
 BOOTSTRAP_SAMPLES = 500
 
+# Each answer with what judges it: the gold answer, and the delivered result's verdict.
 _ANSWERS = Sql(
-    "SELECT n.task_id, n.worker_id, n.response, n.correct, t.gold FROM annotations n"
-    " JOIN tasks t ON t.id = n.task_id WHERE t.project_id = :project ORDER BY n.id"
+    "SELECT n.task_id, n.worker_id, n.response, n.correct, t.gold, t.response, a.correct"
+    " FROM annotations n JOIN tasks t ON t.id = n.task_id"
+    " LEFT JOIN audits a ON a.task_id = n.task_id"
+    " WHERE t.project_id = :project ORDER BY n.id"
+)
+_PROJECT_AUDITS = Sql(
+    "SELECT count(*), coalesce(sum(correct), 0) FROM audits WHERE project_id = :project"
 )
 
 
@@ -37,23 +44,39 @@ def default_method(answers: Answers) -> str:
     return "ds" if overlapping >= ENOUGH_FOR_MODEL else "mv"
 
 
-def _gold_scores(worker_ids: np.ndarray, rows: list[tuple]) -> dict[str, dict[str, Any]]:
-    answered: dict[str, list[int]] = {}
-    for _, worker, _, correct, _ in rows:
-        if correct is not None:
-            answered.setdefault(worker, []).append(correct)
-    scores = {}
-    for worker in worker_ids:
-        marks = answered.get(worker, [])
-        right, total = sum(marks), len(marks)
-        low, high = clopper_pearson(right, total)
-        scores[worker] = {
-            "answered": total,
-            "correct": right,
-            "accuracy": right / total if total else None,
-            "ci95": [float(low), float(high)],
-        }
-    return scores
+def _scores(
+    worker_ids: np.ndarray, marks: list[tuple[str, bool | None]], counted: str
+) -> dict[str, dict]:
+    """Per worker: how many of their judged answers (`counted`) were right, with a 95%
+    interval."""
+    judged: dict[str, list[bool]] = {worker: [] for worker in worker_ids}
+    for worker, right in marks:
+        if right is not None:
+            judged[worker].append(right)
+    return {
+        worker: {counted: len(m)} | accuracy_summary(sum(m), len(m)) for worker, m in judged.items()
+    }
+
+
+def _audit_mark(answer_key: str, result_key: str | None, verdict: int | None) -> bool | None:
+    """Whether an answer was right, as far as the audit of its task's result tells: the
+    result was right (so was an answer equal to it, no other) or it was wrong (so was an
+    answer equal to it; a different one may or may not be right)."""
+    if verdict is None or result_key is None:
+        return None
+    if verdict:
+        return answer_key == result_key
+    return False if answer_key == result_key else None
+
+
+def _gold_mark(correct: int | None) -> bool | None:
+    return None if correct is None else bool(correct)
+
+
+def _project_audits(store: Store, project_id: str) -> dict[str, Any]:
+    with store.read() as conn:
+        audited, correct = one(conn, _PROJECT_AUDITS, {"project": project_id})
+    return measured_accuracy(audited, int(correct))
 
 
 def project_quality(store: Store, project_id: str, method: str | None = None) -> dict[str, Any]:
@@ -61,10 +84,17 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
     with store.read() as conn:
         kind, params = require_project(conn, project_id)
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
-    empty = {"project": project_id, "answers": 0, "tasks": 0, "method": None, "agreement": None}
     if not rows:
-        return empty | {"workers": []}
-    responses = [orjson.loads(response) for _, _, response, _, _ in rows]
+        return {
+            "project": project_id,
+            "answers": 0,
+            "tasks": 0,
+            "method": None,
+            "agreement": None,
+            "audits": measured_accuracy(0, 0),
+            "workers": [],
+        }
+    responses = [orjson.loads(r[2]) for r in rows]
     keys = answer_keys(kind, params, responses)
     answers = Answers.from_columns([r[0] for r in rows], [r[1] for r in rows], keys)
     gold_answers = {r[0]: orjson.loads(r[4]) for r in rows if r[4] is not None}
@@ -75,7 +105,14 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
     fit = CATEGORICAL[method](answers, gold)
     report = agreement_report(answers, samples=BOOTSTRAP_SAMPLES)
     counts = np.bincount(answers.worker, minlength=answers.n_workers)
-    gold_scores = _gold_scores(answers.workers, rows)
+    gold_scores = _scores(answers.workers, [(r[1], _gold_mark(r[3])) for r in rows], "answered")
+    results = {r[0]: orjson.loads(r[5]) for r in rows if r[5] is not None and r[6] is not None}
+    result_keys = dict(zip(results, answer_keys(kind, params, list(results.values())), strict=True))
+    audit_marks = [
+        (r[1], _audit_mark(key, result_keys.get(r[0]), r[6]))
+        for r, key in zip(rows, keys, strict=True)
+    ]
+    audit_scores = _scores(answers.workers, audit_marks, "audited")
     workers = [
         {
             "worker": worker,
@@ -83,6 +120,7 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
             "agreement": report["workers"][worker],
             "model_quality": float(fit.worker_quality[i]),
             "gold": gold_scores[worker],
+            "audits": audit_scores[worker],
         }
         for i, worker in enumerate(answers.workers)
     ]
@@ -95,5 +133,6 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
             "krippendorff_alpha": report["krippendorff_alpha"],
             "fleiss_kappa": report["fleiss_kappa"],
         },
+        "audits": _project_audits(store, project_id),
         "workers": workers,
     }

@@ -12,7 +12,7 @@ from assay.engine.projects import require_project
 from assay.engine.tasks import release_slots
 from assay.errors import AssayError, NotFound
 from assay.ids import utc_now
-from assay.quality.intervals import clopper_pearson
+from assay.quality.intervals import accuracy_summary
 from assay.store.db import Store, as_dict
 from assay.store.tables import annotations, api_keys, assignments, project_members, workers
 
@@ -153,10 +153,5 @@ def worker_stats(store: Store, worker_id: str) -> dict[str, Any]:
         "worker": worker_id,
         "answers": answers,
         "mean_duration_ms": None if mean_duration is None else float(mean_duration),
-        "gold": {
-            "answered": gold_answered,
-            "correct": int(gold_correct),
-            "accuracy": gold_correct / gold_answered if gold_answered else None,
-            "ci95": [float(x) for x in clopper_pearson(int(gold_correct), gold_answered)],
-        },
+        "gold": {"answered": gold_answered} | accuracy_summary(gold_correct, gold_answered),
     }

@@ -16,3 +16,13 @@ def clopper_pearson(
         low = np.where(k > 0, beta.ppf(tail, k, n - k + 1), 0.0)
         high = np.where(k < n, beta.ppf(1 - tail, k + 1, n - k), 1.0)
     return np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)
+
+
+def accuracy_summary(correct: int, total: int) -> dict:
+    """{correct, accuracy, ci95} of `correct` right out of `total`, for reports."""
+    low, high = clopper_pearson(correct, total)
+    return {
+        "correct": int(correct),
+        "accuracy": correct / total if total else None,
+        "ci95": [float(low), float(high)],
+    }

@@ -223,3 +223,18 @@ callbacks = Table(
         postgresql_where=text("status = 'pending'"),
     ),
 )
+
+# A customer's verdict on a delivered result: one per task (a new verdict replaces it).
+audits = Table(
+    "audits",
+    metadata,
+    Column("task_id", String(32), ForeignKey("tasks.id"), primary_key=True),
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("batch_id", String(32), ForeignKey("batches.id")),
+    Column("correct", Integer, nullable=False),
+    Column("note", Text),
+    Column("auditor", String(32), ForeignKey("api_keys.id"), nullable=False),
+    Column("audited_at", String(32), nullable=False),
+    Index("ix_audits_project", "project_id"),
+    Index("ix_audits_batch", "batch_id"),
+)

@@ -2,8 +2,8 @@ from fastapi import APIRouter, Depends
 
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
-from assay.engine import batches
-from assay.schemas import BatchCreate, BatchOut, BatchStatusOut, Page
+from assay.engine import audits, batches
+from assay.schemas import BatchAccuracy, BatchCreate, BatchOut, BatchStatusOut, Page
 from assay.store.db import Store
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[MANAGER])
@@ -38,3 +38,10 @@ def finalize_batch(batch_id: str, store: Store = Depends(store_of)):
 @router.get("/{batch_id}/status", response_model=BatchStatusOut)
 def batch_status(batch_id: str, store: Store = Depends(store_of)):
     return batches.batch_status(store, batch_id)
+
+
+@router.get("/{batch_id}/accuracy", response_model=BatchAccuracy)
+def batch_accuracy(batch_id: str, store: Store = Depends(store_of)):
+    """Measured accuracy: the share of the batch's audited results that were correct,
+    with an exact (Clopper-Pearson) 95% interval."""
+    return audits.batch_accuracy(store, batch_id)

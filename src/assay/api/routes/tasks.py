@@ -3,8 +3,9 @@ from fastapi import APIRouter, Depends
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
 from assay.api.responses import OrjsonResponse
-from assay.engine import tasks
-from assay.schemas import Page, TaskCreate, TaskOut, TaskStatus
+from assay.engine import audits, tasks
+from assay.engine.keys import Principal
+from assay.schemas import AuditIn, AuditOut, Page, TaskCreate, TaskOut, TaskStatus
 from assay.store.db import Store
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"], dependencies=[MANAGER])
@@ -42,6 +43,15 @@ def list_tasks(
 @router.get("/{task_id}", response_model=TaskOut)
 def get_task(task_id: str, store: Store = Depends(store_of)):
     return tasks.get_task(store, task_id)
+
+
+@router.post("/{task_id}/audit", response_model=AuditOut)
+def audit_task(
+    task_id: str, body: AuditIn, who: Principal = MANAGER, store: Store = Depends(store_of)
+):
+    """Mark a completed task's result correct or incorrect (a customer audit). Auditing
+    again replaces the verdict. Verdicts feed batch accuracy and worker scores."""
+    return audits.audit_task(store, task_id, body.correct, body.note, who.key_id)
 
 
 @router.post("/{task_id}/cancel", response_model=TaskOut)
