@@ -90,6 +90,7 @@ def test_quality_of_a_project_without_answers(api, project):
         "method": None,
         "agreement": None,
         "audits": {"audited": 0, "correct": 0, "accuracy": None, "ci95": [0.0, 1.0]},
+        "model": None,
         "workers": [],
     }
 

@@ -33,9 +33,26 @@ Skill = Annotated[Text, Field(min_length=1, max_length=100)]
 Skills = Annotated[list[Skill], Field(max_length=100)]
 LeaseSeconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600)]
 GoldRate = Annotated[float, Field(ge=0, le=1)]
+Consolidation = Literal["mv", "wawa", "ds", "onecoin", "glad", "mace"]
+TargetConfidence = Annotated[float, Field(gt=0.5, le=1)]
+ADAPTIVE = (
+    "Adaptive overlap: each task gets `min_overlap` answers (default `overlap`), then more "
+    "while its result's confidence is below `target_confidence`, up to `max_overlap`"
+)
 
 
-class ProjectCreate(Request):
+class QualitySettings(Request):
+    consolidation: Consolidation | None = Field(
+        None,
+        description="Truth inference behind results; default Dawid-Skene once the project "
+        "has enough answers on tasks answered more than once, majority vote before",
+    )
+    min_overlap: Overlap | None = Field(None, description=ADAPTIVE)
+    max_overlap: Overlap | None = Field(None, description=ADAPTIVE)
+    target_confidence: TargetConfidence | None = Field(None, description=ADAPTIVE)
+
+
+class ProjectCreate(QualitySettings):
     name: Name
     kind: KindName
     params: dict[str, Any] = Field(
@@ -52,7 +69,7 @@ class ProjectCreate(Request):
     gold_rate: GoldRate = Field(0.1, description="Share of a worker's tasks that are gold")
 
 
-class ProjectUpdate(Request):
+class ProjectUpdate(QualitySettings):
     name: Name | None = None
     instructions: Instructions | None = None
     overlap: Overlap | None = None
@@ -75,6 +92,10 @@ class ProjectOut(BaseModel):
     required_skills: list[str]
     lease_seconds: int
     gold_rate: float
+    consolidation: str | None
+    min_overlap: int | None
+    max_overlap: int | None
+    target_confidence: float | None
     created_at: str
     updated_at: str
 
@@ -324,6 +345,12 @@ class WorkerQuality(BaseModel):
     )
 
 
+class ConsolidationModel(BaseModel):
+    method: str
+    answers: int = Field(description="answers the models were fitted on")
+    fitted_at: str
+
+
 class ProjectQuality(BaseModel):
     project: str
     answers: int
@@ -331,6 +358,9 @@ class ProjectQuality(BaseModel):
     method: str | None = Field(description="the truth inference that scored the workers")
     agreement: Agreement | None
     audits: MeasuredAccuracy = Field(description="customer verdicts on delivered results")
+    model: ConsolidationModel | None = Field(
+        description="the worker models results are consolidated with (none: majority vote)"
+    )
     workers: list[WorkerQuality]
 
 

@@ -14,6 +14,7 @@ from assay.api.responses import OrjsonResponse
 from assay.api.routes import batches, keys, projects, tasks, work, workers
 from assay.api.timing import ServerTiming
 from assay.dispatcher import Dispatcher
+from assay.engine.refit import Refitter
 from assay.settings import Settings
 from assay.store.db import Store
 from assay.store.migrate import migrate
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = store
         app.state.lane = QuickLane(store.dialect)
         checkpointer = store.start_checkpoints()
+        refitter = Refitter(store).start()
         dispatcher = Dispatcher(store) if settings.deliver_callbacks else None
         if dispatcher:
             dispatcher.start()
@@ -42,6 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         if dispatcher:
             dispatcher.stop()
+        refitter.stop()
         app.state.lane.close()
         if checkpointer:
             checkpointer.stop()

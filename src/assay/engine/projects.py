@@ -7,7 +7,7 @@ import orjson
 from sqlalchemy import Connection, select, update
 
 from assay.engine.pagination import fetch_page
-from assay.errors import NotFound
+from assay.errors import FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
 from assay.kinds import validate_params
 from assay.store.db import Store, as_dict
@@ -24,8 +24,35 @@ def _public(row) -> dict[str, Any]:
     out["params"] = orjson.loads(out["params"])
     out["required_skills"] = orjson.loads(out["required_skills"])
     out["members_only"] = bool(out["members_only"])
+    out["min_overlap"] = out["overlap"] if out["target_confidence"] is not None else None
     out.pop("callback_secret", None)
     return out
+
+
+ADAPTIVE = ("min_overlap", "max_overlap", "target_confidence")
+
+
+def _quality_columns(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Column values for the quality settings in `changes`, checked together with the
+    project's `current` ones. min_overlap is stored as `overlap`: what every task gets."""
+    out = {k: changes[k] for k in ("consolidation",) if k in changes}
+    if not any(k in changes for k in ADAPTIVE):
+        return out
+    merged = {k: current.get(k) for k in ("overlap", "max_overlap", "target_confidence")}
+    merged["overlap"] = changes.get("overlap") or merged["overlap"] or 1
+    minimum = changes.get("min_overlap")
+    if minimum is not None:
+        if changes.get("overlap") not in (None, minimum):
+            raise Invalid([FieldError("min_overlap", "differs from overlap: give one of them")])
+        merged["overlap"] = minimum
+    merged |= {k: changes[k] for k in ("max_overlap", "target_confidence") if k in changes}
+    if (merged["max_overlap"] is None) != (merged["target_confidence"] is None):
+        missing = "max_overlap" if merged["max_overlap"] is None else "target_confidence"
+        message = "adaptive overlap needs both max_overlap and target_confidence"
+        raise Invalid([FieldError(missing, message)])
+    if merged["max_overlap"] is not None and merged["max_overlap"] < merged["overlap"]:
+        raise Invalid([FieldError("max_overlap", "must be at least min_overlap")])
+    return out | merged
 
 
 def _stored(changes: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +82,7 @@ def require_project(
 
 def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
     params = validate_params(spec["kind"], spec["params"])
+    given = {k: v for k, v in spec.items() if v is not None}
     now = utc_now()
     row = {
         "id": new_id(),
@@ -71,7 +99,11 @@ def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
         "required_skills": "[]",
         "lease_seconds": DEFAULT_LEASE_SECONDS,
         "gold_rate": DEFAULT_GOLD_RATE,
+        "consolidation": None,
+        "max_overlap": None,
+        "target_confidence": None,
     } | _stored(spec)
+    row |= _quality_columns(row, given)
     with store.write() as conn:
         conn.execute(projects.insert(), row)
     return _public(row) | {"callback_secret": row["callback_secret"]}
@@ -93,7 +125,8 @@ def list_projects(
 
 # A new overlap opens or fills the slots of the project's open tasks.
 _REFILL = Sql(
-    "UPDATE tasks SET filled = CASE WHEN answers + leases >= :overlap THEN 1 ELSE 0 END"
+    "UPDATE tasks SET filled ="
+    " CASE WHEN answers + leases >= COALESCE(target, :overlap) THEN 1 ELSE 0 END"
     " WHERE project_id = :project AND status = 'pending'"
 )
 
@@ -109,6 +142,8 @@ def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> di
     values |= _stored(changes)
     with store.write() as conn:
         require_project(conn, project_id, None)
+        current = as_dict(conn.execute(select(*_PUBLIC).where(projects.c.id == project_id)).one())
+        values |= _quality_columns(current, changes)
         if values:
             conn.execute(
                 update(projects)

@@ -31,9 +31,24 @@ _ANSWERS = Sql(
     " LEFT JOIN audits a ON a.task_id = n.task_id"
     " WHERE t.project_id = :project ORDER BY n.id"
 )
+_MODEL = Sql("SELECT method, answers, fitted_at FROM project_models WHERE project_id = :project")
 _PROJECT_AUDITS = Sql(
     "SELECT count(*), coalesce(sum(correct), 0) FROM audits WHERE project_id = :project"
 )
+
+
+def encode_answers(
+    kind: str, params: dict, rows: list[tuple]
+) -> tuple[Answers, list[str], np.ndarray]:
+    """Rows starting (task, worker, response, _, gold) as truth-inference input: the
+    answers, each answer's key, and the gold vector (known answers some worker gave)."""
+    keys = answer_keys(kind, params, [orjson.loads(r[2]) for r in rows])
+    answers = Answers.from_columns([r[0] for r in rows], [r[1] for r in rows], keys)
+    gold_answers = {r[0]: orjson.loads(r[4]) for r in rows if r[4] is not None}
+    gold_keys = answer_keys(kind, params, list(gold_answers.values()))
+    labels = set(answers.labels)
+    known = {t: k for t, k in zip(gold_answers, gold_keys, strict=True) if k in labels}
+    return answers, keys, answers.gold_vector(known)
 
 
 def default_method(answers: Answers) -> str:
@@ -79,6 +94,15 @@ def _project_audits(store: Store, project_id: str) -> dict[str, Any]:
     return measured_accuracy(audited, int(correct))
 
 
+def _model(store: Store, project_id: str) -> dict[str, Any] | None:
+    """The worker models completions use now, if the project has any."""
+    with store.read() as conn:
+        found = one(conn, _MODEL, {"project": project_id})
+    if found is None:
+        return None
+    return dict(zip(("method", "answers", "fitted_at"), found, strict=True))
+
+
 def project_quality(store: Store, project_id: str, method: str | None = None) -> dict[str, Any]:
     """Agreement (with bootstrap 95% intervals) and per-worker scores of a project."""
     with store.read() as conn:
@@ -92,15 +116,10 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
             "method": None,
             "agreement": None,
             "audits": measured_accuracy(0, 0),
+            "model": _model(store, project_id),
             "workers": [],
         }
-    responses = [orjson.loads(r[2]) for r in rows]
-    keys = answer_keys(kind, params, responses)
-    answers = Answers.from_columns([r[0] for r in rows], [r[1] for r in rows], keys)
-    gold_answers = {r[0]: orjson.loads(r[4]) for r in rows if r[4] is not None}
-    gold_keys = answer_keys(kind, params, list(gold_answers.values()))
-    known = dict(zip(gold_answers, gold_keys, strict=True))
-    gold = answers.gold_vector({t: k for t, k in known.items() if k in set(answers.labels)})
+    answers, keys, gold = encode_answers(kind, params, rows)
     method = method or default_method(answers)
     fit = CATEGORICAL[method](answers, gold)
     report = agreement_report(answers, samples=BOOTSTRAP_SAMPLES)
@@ -134,5 +153,6 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
             "fleiss_kappa": report["fleiss_kappa"],
         },
         "audits": _project_audits(store, project_id),
+        "model": _model(store, project_id),
         "workers": workers,
     }

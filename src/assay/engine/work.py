@@ -18,11 +18,12 @@ from sqlalchemy import Connection
 
 from assay.engine.batches import close_batch_if_done
 from assay.engine.callbacks import enqueue_task
+from assay.engine.consolidation import task_result
 from assay.engine.tasks import COMPLETE_TASK, release_slots, returned_task
 from assay.engine.workers import Worker
 from assay.errors import Conflict, NotFound
 from assay.ids import new_id, utc_now
-from assay.kinds import consolidate, matches, validate_response
+from assay.kinds import matches, validate_response
 from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, one, run
 
@@ -58,7 +59,7 @@ _NOT_OFFERED = (
 _CANDIDATE = (
     "SELECT t.id, t.params, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.status = 'pending' AND t.ready = 1"
-    " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < :overlap"
+    " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < COALESCE(t.target, :overlap)"
     + _NOT_OFFERED
     + " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
@@ -80,7 +81,7 @@ _LEASE = Sql(
 )
 _TAKE_SLOT = Sql(
     "UPDATE tasks SET leases = leases + 1,"
-    " filled = CASE WHEN answers + leases + 1 >= :overlap THEN 1 ELSE 0 END"
+    " filled = CASE WHEN answers + leases + 1 >= COALESCE(target, :overlap) THEN 1 ELSE 0 END"
     " WHERE id = :task AND gold IS NULL"
 )
 
@@ -211,10 +212,13 @@ _SUBMIT_COLUMNS = (
     "kind",
     "params",
     "overlap",
+    "max_overlap",
+    "target_confidence",
     "project_url",
     "task_status",
     "answers",
     "leases",
+    "target",
     "gold",
     "batch_id",
     "task_url",
@@ -225,8 +229,9 @@ _SUBMIT_COLUMNS = (
     "stored_created_at",
 )
 _SUBMIT_CONTEXT = (
-    "SELECT a.task_id, a.status, p.id, p.kind, p.params, p.overlap, p.callback_url,"
-    " t.status, t.answers, t.leases, t.gold, t.batch_id, t.callback_url, b.callback_url,"
+    "SELECT a.task_id, a.status, p.id, p.kind, p.params, p.overlap, p.max_overlap,"
+    " p.target_confidence, p.callback_url, t.status, t.answers, t.leases, t.target, t.gold,"
+    " t.batch_id, t.callback_url, b.callback_url,"
     " n.id, n.response, n.duration_ms, n.created_at"
     " FROM assignments a"
     " JOIN projects p ON p.id = a.project_id"
@@ -247,10 +252,14 @@ _ANSWER = Sql(
 )
 _COUNT_ANSWER = Sql(
     "UPDATE tasks SET answers = answers + 1, leases = leases - :held,"
-    " filled = CASE WHEN answers + 1 + leases - :held >= :overlap THEN 1 ELSE 0 END"
+    " filled = CASE WHEN answers + 1 + leases - :held >= :need THEN 1 ELSE 0 END"
     " WHERE id = :task"
 )
-_ANSWERS_OF = Sql("SELECT response FROM annotations WHERE task_id = :task ORDER BY id")
+# Adaptive overlap: the task is not sure enough yet, so it needs one answer more.
+_NEED_MORE = Sql(
+    "UPDATE tasks SET target = answers + 1,"
+    " filled = CASE WHEN leases >= 1 THEN 1 ELSE 0 END WHERE id = :task"
+)
 
 
 def _annotation_view(annotation: dict[str, Any], response: Any) -> dict[str, Any]:
@@ -291,7 +300,8 @@ def submit(
             return _annotation_view(stored, answer)
         gold = None if ctx["gold"] is None else orjson.loads(ctx["gold"])
         holds_slot = ctx["assignment_status"] == "active"
-        free = ctx["overlap"] - ctx["answers"] - ctx["leases"] + holds_slot
+        need = ctx["target"] or ctx["overlap"]
+        free = need - ctx["answers"] - ctx["leases"] + holds_slot
         if (
             ctx["assignment_status"] == "skipped"
             or ctx["task_status"] != "pending"
@@ -315,20 +325,32 @@ def submit(
         run(conn, _ANSWER, annotation)
         run(conn, _END_ASSIGNMENT, {"assignment": assignment_id, "status": "submitted", "now": now})
         if gold is None:
-            values = {"task": ctx["task_id"], "held": int(holds_slot), "overlap": ctx["overlap"]}
-            run(conn, _COUNT_ANSWER, values)
-            if ctx["answers"] + 1 >= ctx["overlap"]:
-                _complete(conn, ctx, params, now)
+            run(
+                conn, _COUNT_ANSWER, {"task": ctx["task_id"], "held": int(holds_slot), "need": need}
+            )
+            if ctx["answers"] + 1 >= need:
+                _settle(conn, ctx, params, ctx["answers"] + 1, now)
     return _annotation_view(annotation, answer)
 
 
-def _complete(conn: Connection, ctx: dict[str, Any], params: dict, now: str) -> None:
-    """Consolidate the task's answers into its result, and close its batch if it was last."""
-    task_id = ctx["task_id"]
-    answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS_OF, {"task": task_id})]
-    result = consolidate(ctx["kind"], params, answers)
-    result["annotations"] = len(answers)
-    values = {"task": task_id, "response": orjson.dumps(result).decode(), "now": now}
+def _settle(conn: Connection, ctx: dict[str, Any], params: dict, answers: int, now: str) -> None:
+    """The task has the answers it needed: complete it, unless adaptive overlap finds its
+    result not sure enough yet and there is room for another answer."""
+    result = task_result(conn, ctx["project_id"], ctx["kind"], params, ctx["task_id"])
+    adaptive = ctx["target_confidence"] is not None
+    if (
+        adaptive
+        and answers < ctx["max_overlap"]
+        and result["confidence"] < ctx["target_confidence"]
+    ):
+        run(conn, _NEED_MORE, {"task": ctx["task_id"]})
+        return
+    _complete(conn, ctx, result | {"annotations": answers}, now)
+
+
+def _complete(conn: Connection, ctx: dict[str, Any], result: dict, now: str) -> None:
+    """Store the task's result, queue its callback, and close its batch if it was last."""
+    values = {"task": ctx["task_id"], "response": orjson.dumps(result).decode(), "now": now}
     completed = returned_task(one(conn, COMPLETE_TASK, values))
     enqueue_task(conn, completed, ctx["task_url"] or ctx["batch_url"] or ctx["project_url"])
     close_batch_if_done(conn, ctx["batch_id"], now)

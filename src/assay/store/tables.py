@@ -51,6 +51,12 @@ projects = Table(
     Column("required_skills", Text, nullable=False, server_default=text("'[]'")),
     Column("lease_seconds", Integer, nullable=False, server_default=text("600")),
     Column("gold_rate", Float, nullable=False, server_default=text("0.1")),
+    # Truth inference behind results (NULL: Dawid-Skene once there are enough answers).
+    Column("consolidation", String(16)),
+    # Adaptive overlap (both set, or neither): `overlap` answers at least, then more while
+    # the result's confidence is below target_confidence, up to max_overlap.
+    Column("max_overlap", Integer),
+    Column("target_confidence", Float),
 )
 
 batches = Table(
@@ -90,6 +96,8 @@ tasks = Table(
     Column("answers", Integer, nullable=False, server_default=text("0")),
     Column("leases", Integer, nullable=False, server_default=text("0")),
     Column("filled", Integer, nullable=False, server_default=text("0")),
+    # Answers this task needs now, when adaptive overlap raised it above the project's.
+    Column("target", Integer),
     Column("ready", Integer, nullable=False, server_default=text("1")),
     Column("callback_succeeded_at", String(32)),
     # The known answer of a gold (evaluation) task; NULL for customer tasks.
@@ -237,4 +245,30 @@ audits = Table(
     Column("audited_at", String(32), nullable=False),
     Index("ix_audits_project", "project_id"),
     Index("ix_audits_batch", "batch_id"),
+)
+
+# The worker models of a project's last truth-inference fit: the class prior and each
+# worker's confusion matrix (over `labels`, the kind's answer keys). Completions read
+# them to weigh answers without refitting; a background refit replaces them.
+project_models = Table(
+    "project_models",
+    metadata,
+    Column("project_id", String(32), ForeignKey("projects.id"), primary_key=True),
+    Column("method", String(16), nullable=False),
+    Column("labels", Text, nullable=False),
+    Column("prior", Text, nullable=False),
+    # For a worker who has no model yet: the answer-weighted mean of everyone's.
+    Column("default_confusion", Text, nullable=False),
+    Column("answers", Integer, nullable=False),
+    Column("last_answer_id", String(32), nullable=False),
+    Column("fitted_at", String(32), nullable=False),
+)
+
+worker_models = Table(
+    "worker_models",
+    metadata,
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", String(32), ForeignKey("workers.id"), nullable=False),
+    Column("confusion", Text, nullable=False),
+    PrimaryKeyConstraint("project_id", "worker_id"),
 )

@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1/projects", tags=["projects"], dependencies=[MANAG
 @router.post("", status_code=201, response_model=ProjectCreated)
 def create_project(body: ProjectCreate, store: Store = Depends(store_of)):
     """Create a project. `callback_secret` signs its callbacks and is shown only here."""
-    return projects.create_project(store, body.model_dump(mode="json"))
+    return projects.create_project(store, body.model_dump(mode="json", exclude_unset=True))
 
 
 @router.get("", response_model=Page[ProjectOut])
@@ -47,7 +47,8 @@ def get_project(project_id: str, store: Store = Depends(store_of)):
 
 @router.patch("/{project_id}", response_model=ProjectOut)
 def update_project(project_id: str, body: ProjectUpdate, store: Store = Depends(store_of)):
-    """Change instructions, overlap, callback_url or name; absent fields are left alone."""
+    """Change any setting; absent fields are left alone. `max_overlap` and
+    `target_confidence` set to null turn adaptive overlap off."""
     return projects.update_project(
         store, project_id, body.model_dump(mode="json", exclude_unset=True)
     )

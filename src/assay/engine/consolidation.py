@@ -1,0 +1,54 @@
+"""A task's result from its answers: the kind's own vote, or the project's worker models.
+
+Once the background refit (engine/refit.py) has stored worker models for the project, a
+task's posterior over answer keys is the class prior times the confusion-matrix entries
+of its answers (`assay.quality.adaptive.task_posterior`), computed from this task's own
+answers: no refit on the request path, so submits stay fast however big the project.
+Workers who joined since the fit count with the project's average confusion. Until there
+is a model (or when an answer has a key the model never saw) the kind consolidates.
+
+The result is the answer whose key is most probable among the keys the task's workers
+gave, with that posterior as its `confidence`.
+"""
+
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import Connection
+
+from assay.kinds import answer_keys, consolidate
+from assay.quality.adaptive import task_posterior
+from assay.store.sql import Sql, all_rows, one
+
+_ANSWERS = Sql(
+    "SELECT n.response, m.confusion FROM annotations n"
+    " LEFT JOIN worker_models m ON m.project_id = :project AND m.worker_id = n.worker_id"
+    " WHERE n.task_id = :task ORDER BY n.id"
+)
+_MODEL = Sql(
+    "SELECT labels, prior, default_confusion FROM project_models WHERE project_id = :project"
+)
+
+
+def task_result(
+    conn: Connection, project_id: str, kind: str, params: dict, task_id: str
+) -> dict[str, Any]:
+    """The task's result now: the consolidated answer with a `confidence` in [0, 1]."""
+    rows = all_rows(conn, _ANSWERS, {"project": project_id, "task": task_id})
+    answers = [orjson.loads(response) for response, _ in rows]
+    model = one(conn, _MODEL, {"project": project_id})
+    keys = answer_keys(kind, params, answers)
+    if model is None or not set(keys) <= set(labels := orjson.loads(model[0])):
+        return consolidate(kind, params, answers)
+    index = {label: i for i, label in enumerate(labels)}
+    fallback = orjson.loads(model[2])
+    confusion = np.array([orjson.loads(c) if c else fallback for _, c in rows])
+    posterior = task_posterior(
+        np.array(orjson.loads(model[1])),
+        confusion,
+        np.arange(len(rows)),
+        np.array([index[k] for k in keys]),
+    )
+    best = max(range(len(keys)), key=lambda i: (posterior[index[keys[i]]], -i))
+    return answers[best] | {"confidence": float(posterior[index[keys[best]]])}
