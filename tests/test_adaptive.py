@@ -108,3 +108,40 @@ def test_results_use_worker_models_once_fitted(api, server):
         assert task["response"]["confidence"] > 0.95
     for worker in workers:
         worker.close()
+
+
+def test_workers_surely_below_the_bar_leave_the_queue_until_restored(api, server):
+    project = new_project(api, gold_rate=1.0, min_worker_quality=0.8)
+    for i in range(6):
+        api.post(
+            "/v1/tasks",
+            json={"project": project["id"], "params": {"g": i}, "gold": {"label": "cat"}},
+        )
+    for i in range(40):
+        api.post("/v1/tasks", json={"project": project["id"], "params": {"n": i}})
+    careless, careful = new_worker(api, server), new_worker(api, server)
+    for _ in range(20):  # all six gold tasks first (gold_rate 1), every one wrong
+        a = careless.post("/v1/work/next", json={"project": project["id"]}).json()
+        answer = {"response": {"label": "dog"}}
+        assert careless.post(f"/v1/assignments/{a['id']}/submit", json=answer).is_success
+    held = careless.post("/v1/work/next", json={"project": project["id"]}).json()
+    url = f"/v1/projects/{project['id']}/removals"
+    deadline = time.monotonic() + 60
+    while not (removals := api.get(url).json()):
+        assert time.monotonic() < deadline, "no removal within a minute"
+        time.sleep(0.3)
+    assert [r["worker"] for r in removals] == [careless.get("/v1/me").json()["worker"]["id"]]
+    assert "gold accuracy 0/6" in removals[0]["reason"] and removals[0]["restored_at"] is None
+    assert careless.post("/v1/work/next", json={"project": project["id"]}).status_code == 204
+    late = careless.post(
+        f"/v1/assignments/{held['id']}/submit", json={"response": {"label": "cat"}}
+    )
+    assert late.status_code in (200, 409)  # the lease was released; late answers follow the rule
+    assert careful.post("/v1/work/next", json={"project": project["id"]}).status_code == 200
+    worker_id = removals[0]["worker"]
+    restored = api.post(f"{url}/{worker_id}/restore").json()
+    assert restored["restored_at"] is not None and restored["restored_by"] is not None
+    assert careless.post("/v1/work/next", json={"project": project["id"]}).status_code == 200
+    assert_problem(api.post(f"{url}/nobody/restore"), 404)
+    for worker in (careless, careful):
+        worker.close()

@@ -50,6 +50,11 @@ class QualitySettings(Request):
     min_overlap: Overlap | None = Field(None, description=ADAPTIVE)
     max_overlap: Overlap | None = Field(None, description=ADAPTIVE)
     target_confidence: TargetConfidence | None = Field(None, description=ADAPTIVE)
+    min_worker_quality: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None,
+        description="Workers surely below this accuracy (gold, else model-based) leave the "
+        "project's queue until a manager restores them",
+    )
 
 
 class ProjectCreate(QualitySettings):
@@ -96,6 +101,7 @@ class ProjectOut(BaseModel):
     min_overlap: int | None
     max_overlap: int | None
     target_confidence: float | None
+    min_worker_quality: float | None
     created_at: str
     updated_at: str
 
@@ -320,6 +326,15 @@ class MeasuredAccuracy(BaseModel):
 
 class BatchAccuracy(MeasuredAccuracy):
     batch: str
+
+
+class WorkerRemoval(BaseModel):
+    id: str
+    worker: str
+    reason: str
+    removed_at: str
+    restored_at: str | None
+    restored_by: str | None
 
 
 class Interval(BaseModel):

@@ -7,7 +7,8 @@ on, whichever is more. A refit reads all of the project's answers, runs its trut
 inference (`consolidation`, or by default Dawid-Skene once there are enough overlapping
 answers), derives each worker's confusion matrix from the posteriors, and replaces the
 stored models in one transaction. Completions then read those models (see
-engine/consolidation.py). Majority vote needs no model: such projects keep none.
+engine/consolidation.py). Majority vote needs no model: such projects keep none. A
+project with `min_worker_quality` also checks its workers then (engine/removals.py).
 """
 
 import logging
@@ -18,6 +19,7 @@ import numpy as np
 import orjson
 
 from assay.engine.quality import default_method, encode_answers
+from assay.engine.removals import remove_weak_workers
 from assay.ids import utc_now
 from assay.quality import CATEGORICAL
 from assay.quality.dawid_skene import SMOOTHING, confusion_matrices
@@ -35,7 +37,9 @@ _NEW_ANSWERS = Sql(
 )
 _LAST_FIT = Sql("SELECT max(last_answer_id) FROM project_models")
 _FITTED = Sql("SELECT answers FROM project_models WHERE project_id = :project")
-_PROJECT = Sql("SELECT kind, params, consolidation FROM projects WHERE id = :project")
+_PROJECT = Sql(
+    "SELECT kind, params, consolidation, min_worker_quality FROM projects WHERE id = :project"
+)
 _ANSWERS = Sql(
     "SELECT n.task_id, n.worker_id, n.response, n.id, t.gold FROM annotations n"
     " JOIN tasks t ON t.id = n.task_id WHERE t.project_id = :project ORDER BY n.id"
@@ -56,18 +60,22 @@ _SAVE_WORKER = Sql(
 def refit_project(store: Store, project_id: str) -> str | None:
     """Refit and store the project's worker models; returns the method (None: no model)."""
     with store.read() as conn:
-        kind, params, chosen = one(conn, _PROJECT, {"project": project_id})
+        kind, params, chosen, min_quality = one(conn, _PROJECT, {"project": project_id})
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
     params = orjson.loads(params)
     if not rows:
         return None
     answers, _, gold = encode_answers(kind, params, rows)
     method = chosen or default_method(answers)
-    if method != "mv":  # fitted before the write transaction: it may take seconds
-        fit = CATEGORICAL[method](answers, gold)
+    fit = CATEGORICAL[method](answers, gold)  # before the write transaction: it may take seconds
+    weights = np.bincount(answers.worker, minlength=answers.n_workers)
+    if min_quality is not None:
+        remove_weak_workers(
+            store, project_id, min_quality, answers.workers, fit.worker_quality, weights
+        )
+    if method != "mv":
         confusion = confusion_matrices(answers, fit.posterior)
         prior = fit.posterior.sum(axis=0) + SMOOTHING
-        weights = np.bincount(answers.worker, minlength=answers.n_workers)
         average = np.tensordot(weights / weights.sum(), confusion, axes=1)
     with store.write() as conn:
         run(conn, _FORGET_WORKERS, {"project": project_id})

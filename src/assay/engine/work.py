@@ -47,6 +47,8 @@ _OPEN_PROJECTS = (
     f"SELECT {', '.join(_PROJECT_COLUMNS)} FROM projects p"
     " WHERE (p.members_only = 0 OR EXISTS (SELECT 1 FROM project_members m"
     " WHERE m.project_id = p.id AND m.worker_id = :worker_id))"
+    " AND NOT EXISTS (SELECT 1 FROM worker_removals r WHERE r.project_id = p.id"
+    " AND r.worker_id = :worker_id AND r.restored_at IS NULL)"
 )
 _ANY_PROJECT = Sql(_OPEN_PROJECTS)
 _ONE_PROJECT = Sql(_OPEN_PROJECTS + " AND p.id = :project_id")

@@ -57,6 +57,8 @@ projects = Table(
     # the result's confidence is below target_confidence, up to max_overlap.
     Column("max_overlap", Integer),
     Column("target_confidence", Float),
+    # Workers whose measured quality is surely below this leave the project's queue.
+    Column("min_worker_quality", Float),
 )
 
 batches = Table(
@@ -271,4 +273,26 @@ worker_models = Table(
     Column("worker_id", String(32), ForeignKey("workers.id"), nullable=False),
     Column("confusion", Text, nullable=False),
     PrimaryKeyConstraint("project_id", "worker_id"),
+)
+
+# Workers taken off a project's queue for low quality. Restoring keeps the row (the audit
+# trail); a worker is removed while a row of theirs has no restored_at.
+worker_removals = Table(
+    "worker_removals",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", String(32), ForeignKey("workers.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("removed_at", String(32), nullable=False),
+    Column("restored_at", String(32)),
+    Column("restored_by", String(32), ForeignKey("api_keys.id")),
+    Index(
+        "ux_worker_removals_active",
+        "project_id",
+        "worker_id",
+        unique=True,
+        sqlite_where=text("restored_at IS NULL"),
+        postgresql_where=text("restored_at IS NULL"),
+    ),
 )

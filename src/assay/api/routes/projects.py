@@ -6,7 +6,8 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
-from assay.engine import exports, imports, projects, quality, workers
+from assay.engine import exports, imports, projects, quality, removals, workers
+from assay.engine.keys import Principal
 from assay.exchange.task_writers import FORMATS
 from assay.quality import CATEGORICAL
 from assay.schemas import (
@@ -20,6 +21,7 @@ from assay.schemas import (
     ProjectQuality,
     ProjectUpdate,
     TaskStatus,
+    WorkerRemoval,
 )
 from assay.store.db import Store
 
@@ -76,6 +78,21 @@ def project_quality(
     from truth inference (`method`; by default Dawid-Skene once there are enough
     overlapping answers, majority vote before), and accuracy on gold."""
     return quality.project_quality(store, project_id, method)
+
+
+@router.get("/{project_id}/removals", response_model=list[WorkerRemoval])
+def list_removals(project_id: str, store: Store = Depends(store_of)):
+    """Workers taken off this project's queue for low quality, restored ones included."""
+    projects.get_project(store, project_id)  # 404 for an unknown project
+    return removals.list_removals(store, project_id)
+
+
+@router.post("/{project_id}/removals/{worker_id}/restore", response_model=WorkerRemoval)
+def restore_worker(
+    project_id: str, worker_id: str, who: Principal = MANAGER, store: Store = Depends(store_of)
+):
+    """Put a removed worker back on the queue; they will not be removed automatically again."""
+    return removals.restore_worker(store, project_id, worker_id, who.key_id)
 
 
 IMPORT_BODY = {

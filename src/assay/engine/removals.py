@@ -1,0 +1,105 @@
+"""Low-quality workers off a project's queue: decided after each refit, undone by a manager.
+
+A project with `min_worker_quality` checks its workers whenever its models are refitted
+(engine/refit.py), with the rule of `assay.quality.removal`. A removed worker's leases on
+the project are released and the queue no longer offers them its tasks; their answers
+stay, weighed by their worker model like anyone's. A manager may restore them; a worker
+once restored is not removed again automatically from that project (the manager decided).
+Every removal and restoration is kept in `worker_removals`.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from assay.engine.tasks import release_slots
+from assay.errors import NotFound
+from assay.ids import new_id, utc_now
+from assay.quality.removal import removal_reason
+from assay.store.db import Store
+from assay.store.sql import Sql, all_rows, run
+
+_GOLD_COUNTS = Sql(
+    "SELECT n.worker_id, count(*), sum(n.correct) FROM annotations n"
+    " JOIN tasks t ON t.id = n.task_id"
+    " WHERE t.project_id = :project AND n.correct IS NOT NULL GROUP BY n.worker_id"
+)
+_DECIDED = Sql(
+    "SELECT worker_id FROM worker_removals WHERE project_id = :project"
+    " AND (restored_at IS NULL OR restored_by IS NOT NULL)"
+)
+_REMOVE = Sql(
+    "INSERT INTO worker_removals (id, project_id, worker_id, reason, removed_at)"
+    " VALUES (:id, :project, :worker, :reason, :now)"
+)
+_RELEASE = Sql(
+    "UPDATE assignments SET status = 'released', ended_at = :now"
+    " WHERE project_id = :project AND worker_id = :worker AND status = 'active'"
+    " RETURNING task_id"
+)
+_COLUMNS = ("id", "worker_id", "reason", "removed_at", "restored_at", "restored_by")
+_LIST = Sql(
+    f"SELECT {', '.join(_COLUMNS)} FROM worker_removals WHERE project_id = :project ORDER BY id"
+)
+_RESTORE = Sql(
+    "UPDATE worker_removals SET restored_at = :now, restored_by = :by"
+    " WHERE project_id = :project AND worker_id = :worker AND restored_at IS NULL"
+)
+
+
+def remove_weak_workers(
+    store: Store,
+    project_id: str,
+    threshold: float,
+    workers: np.ndarray,
+    quality: np.ndarray,
+    answers: np.ndarray,
+) -> list[str]:
+    """Remove the workers the rule finds surely below `threshold`; returns their ids."""
+    with store.read() as conn:
+        gold = {
+            w: (int(right), n)
+            for w, n, right in all_rows(conn, _GOLD_COUNTS, {"project": project_id})
+        }
+        decided = {w for (w,) in all_rows(conn, _DECIDED, {"project": project_id})}
+    reasons = {}
+    for worker, q, n in zip(workers, quality, answers, strict=True):
+        if worker in decided:
+            continue
+        right, answered = gold.get(worker, (0, 0))
+        reason = removal_reason(threshold, right, answered, float(q), int(n))
+        if reason:
+            reasons[worker] = reason
+    if reasons:
+        with store.write() as conn:
+            now = utc_now()
+            for worker, reason in reasons.items():
+                values = {"project": project_id, "worker": worker, "now": now}
+                run(conn, _REMOVE, values | {"id": new_id(), "reason": reason})
+                released = [task for (task,) in all_rows(conn, _RELEASE, values)]
+                release_slots(conn, released)
+    return sorted(reasons)
+
+
+def _view(row: tuple) -> dict[str, Any]:
+    out = dict(zip(_COLUMNS, row, strict=True))
+    out["worker"] = out.pop("worker_id")
+    return out
+
+
+def list_removals(store: Store, project_id: str) -> list[dict[str, Any]]:
+    """Every removal of the project's workers, restored ones included, oldest first."""
+    with store.read() as conn:
+        return [_view(row) for row in all_rows(conn, _LIST, {"project": project_id})]
+
+
+def restore_worker(store: Store, project_id: str, worker_id: str, by: str) -> dict[str, Any]:
+    """Put a removed worker back on the project's queue (restoring twice is harmless)."""
+    with store.write() as conn:
+        values = {"project": project_id, "worker": worker_id, "now": utc_now(), "by": by}
+        run(conn, _RESTORE, values)
+        rows = all_rows(conn, _LIST, {"project": project_id})
+    mine = [_view(r) for r in rows if r[1] == worker_id]
+    if not mine:
+        raise NotFound("removal", worker_id)
+    return mine[-1]
