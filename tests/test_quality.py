@@ -178,3 +178,23 @@ def test_aggregate_auto_says_what_it_chose_and_bad_input_is_explained(tmp_path):
     bad.write_text("task,annotator,label\nt1,w1,a\n")
     missing = subprocess.run([ASSAY, "aggregate", str(bad)], capture_output=True, text=True)
     assert missing.returncode == 2 and "missing column(s) worker" in missing.stderr
+
+
+def test_the_api_offers_every_method_there_is():
+    from typing import get_args
+
+    from assay.schemas import Consolidation
+
+    assert set(get_args(Consolidation)) == set(CATEGORICAL)
+
+
+def test_auto_with_too_little_data_says_so(tmp_path):
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("task,worker,label\nt1,w1,a\nt1,w2,b\nt2,w1,a\n")
+    done = subprocess.run(
+        [ASSAY, "aggregate", str(tiny), "-o", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "method=mv" in done.stderr
+    assert "too little data to choose" in done.stderr and "Warning" not in done.stderr

@@ -340,10 +340,9 @@ def test_no_variation_at_all_is_nan():
 
 def test_per_worker_agreement_by_hand():
     cells = [
-        # task 1: others of a are (b: x, c: x) -> x; a says x: agree. b, c agree likewise.
+        # task 1: everyone says x; each answer matches all of its others: 1 each.
         (1, "a", "x"), (1, "b", "x"), (1, "c", "x"),
-        # task 2: a's others (b: y, d: x) and d's others (a: x, b: y) tie -> no agreement;
-        # b's others say x, b says y -> no agreement.
+        # task 2: a's others (b: y, d: x) -> 1/2; b's others (x, x) -> 0; d's -> 1/2.
         (2, "a", "x"), (2, "b", "y"), (2, "d", "x"),
         # task 3: c alone -> not compared.
         (3, "c", "y"),
@@ -351,25 +350,39 @@ def test_per_worker_agreement_by_hand():
         (4, "e", "x"),
     ]  # fmt: skip
     answers = Answers.from_columns(*zip(*cells, strict=True))
-    np.testing.assert_array_equal(per_worker_agreement(answers), [0.5, 0.5, 1.0, 0.0, np.nan])
+    np.testing.assert_array_equal(per_worker_agreement(answers), [0.75, 0.5, 1.0, 0.5, np.nan])
+
+
+def test_per_worker_agreement_tells_good_workers_from_worse_at_overlap_three():
+    """With the others' majority as the reference, all three would score alike."""
+    rng = np.random.default_rng(7)
+    truth = rng.integers(0, 2, 3000)
+    accuracy = {"good": 0.95, "fair": 0.9, "poor": 0.8}
+    cells = [
+        (t, w, truth[t] if rng.random() < p else 1 - truth[t])
+        for t in range(3000)
+        for w, p in accuracy.items()
+    ]
+    answers = Answers.from_columns(*zip(*cells, strict=True))
+    scores = dict(zip(answers.workers, per_worker_agreement(answers), strict=True))
+    assert scores["good"] > scores["fair"] > scores["poor"]
 
 
 def naive_per_worker_agreement(answers: Answers) -> np.ndarray:
     agreed = np.zeros(answers.n_workers)
     compared = np.zeros(answers.n_workers)
     for task, worker, label in zip(answers.task, answers.worker, answers.label, strict=True):
-        others = Counter(
+        others = [
             other_label
             for other_task, other_worker, other_label in zip(
                 answers.task, answers.worker, answers.label, strict=True
             )
             if other_task == task and other_worker != worker
-        )
+        ]
         if not others:
             continue
         compared[worker] += 1
-        (top, top_count), *rest = others.most_common()
-        agreed[worker] += label == top and not (rest and rest[0][1] == top_count)
+        agreed[worker] += others.count(label) / len(others)
     with np.errstate(invalid="ignore", divide="ignore"):
         return agreed / compared
 
@@ -383,10 +396,11 @@ def test_per_worker_agreement_matches_a_loop(seed):
 
 
 def test_per_worker_agreement_leaves_out_the_workers_own_repeated_answers():
-    # a answered task 1 twice; only b's and c's answers form a's reference majority.
+    # a answered task 1 twice; only b's and c's answers are a's others there.
     cells = [(1, "a", 0), (1, "a", 0), (1, "b", 1), (1, "c", 1), (2, "a", 1), (2, "b", 1)]
     answers = Answers.from_columns(*zip(*cells, strict=True))
-    np.testing.assert_allclose(per_worker_agreement(answers), [1 / 3, 0.5, 0.0])
+    # a: 0, 0 on task 1 and 1 on task 2 -> 1/3; b: 1/3 then 1 -> 2/3; c: 1/3.
+    np.testing.assert_allclose(per_worker_agreement(answers), [1 / 3, 2 / 3, 1 / 3])
 
 
 # --- bootstrap -----------------------------------------------------------------------------

@@ -67,8 +67,10 @@ def test_quality_reports_agreement_and_scores_each_worker(api, answered_project)
         "ci95": [pytest.approx(0.3976, abs=1e-4), 1.0],
     }
     assert lazy["gold"]["correct"] == 2
-    assert careful["agreement"] == 1.0 and lazy["agreement"] < 0.7
+    assert careful["agreement"] > lazy["agreement"] + 0.2
     assert careful["model_quality"] > lazy["model_quality"]
+    low, high = lazy["model_quality_ci95"]
+    assert low <= lazy["model_quality"] <= high and high < careful["model_quality_ci95"][1]
     with_ds = api.get(f"/v1/projects/{project['id']}/quality", params={"method": "ds"}).json()
     assert with_ds["method"] == "ds"
 
@@ -150,6 +152,8 @@ def test_audits_measure_batches_and_score_workers(api, server, as_role):
         as_role("annotator").post(f"/v1/tasks/{tasks[0]}/audit", json={"correct": 1}), 403
     )
     assert_problem(api.post(f"/v1/tasks/{tasks[0]}/audit", json={}), 422, "invalid", "correct")
+    loose = api.post(f"/v1/tasks/{tasks[0]}/audit", json={"correct": "yes"})
+    assert_problem(loose, 422, "invalid", "correct")
     assert_problem(api.post("/v1/tasks/nope/audit", json={"correct": True}), 404)
     assert_problem(api.get("/v1/batches/nope/accuracy"), 404)
 

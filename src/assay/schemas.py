@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PlainSerializer, StrictBool
 
 from assay.kinds import KINDS
 from assay.text import Text
@@ -305,7 +305,7 @@ class WorkerStats(BaseModel):
 
 
 class AuditIn(Request):
-    correct: bool = Field(description="whether the delivered result is right")
+    correct: StrictBool = Field(description="whether the delivered result is right")
     note: Annotated[str, Field(max_length=2000)] | None = None
 
 
@@ -354,6 +354,9 @@ class WorkerQuality(BaseModel):
         description="share of answers equal to the other workers' majority on the task"
     )
     model_quality: float = Field(description="chance of a right answer, from `method`")
+    model_quality_ci95: tuple[float, float] = Field(
+        description="approximate 95% interval: exact, over the expected right answers"
+    )
     gold: GoldScore
     audits: MeasuredAccuracy = Field(
         description="answers on audited tasks whose rightness the verdict settles"

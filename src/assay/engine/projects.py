@@ -43,12 +43,15 @@ def _quality_columns(current: dict[str, Any], changes: dict[str, Any]) -> dict[s
     minimum = changes.get("min_overlap")
     if minimum is not None:
         if changes.get("overlap") not in (None, minimum):
-            raise Invalid([FieldError("min_overlap", "differs from overlap: give one of them")])
+            message = "min_overlap is another name for overlap: give one of them"
+            raise Invalid([FieldError("min_overlap", message)])
         merged["overlap"] = minimum
     merged |= {k: changes[k] for k in ("max_overlap", "target_confidence") if k in changes}
     if (merged["max_overlap"] is None) != (merged["target_confidence"] is None):
-        missing = "max_overlap" if merged["max_overlap"] is None else "target_confidence"
-        message = "adaptive overlap needs both max_overlap and target_confidence"
+        missing, given = ("max_overlap", "target_confidence")
+        if merged["target_confidence"] is None:
+            missing, given = given, missing
+        message = f"adaptive overlap needs {missing} too (it was given {given})"
         raise Invalid([FieldError(missing, message)])
     if merged["max_overlap"] is not None and merged["max_overlap"] < merged["overlap"]:
         raise Invalid([FieldError("max_overlap", "must be at least min_overlap")])

@@ -16,7 +16,7 @@ from assay.kinds import answer_keys
 from assay.quality import CATEGORICAL
 from assay.quality.agreement import agreement_report
 from assay.quality.answers import Answers
-from assay.quality.intervals import accuracy_summary
+from assay.quality.intervals import accuracy_summary, clopper_pearson
 from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, one
 
@@ -84,6 +84,13 @@ def _audit_mark(answer_key: str, result_key: str | None, verdict: int | None) ->
     return False if answer_key == result_key else None
 
 
+def _expected_count_interval(quality: float, answers: int) -> list[float]:
+    """An approximate 95% interval of a model-based quality: the exact interval of the
+    proportion, as if its expected number of right answers had been counted."""
+    low, high = clopper_pearson(round(float(quality) * answers), int(answers))
+    return [float(low), float(high)]
+
+
 def _gold_mark(correct: int | None) -> bool | None:
     return None if correct is None else bool(correct)
 
@@ -138,6 +145,7 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
             "answers": int(counts[i]),
             "agreement": report["workers"][worker],
             "model_quality": float(fit.worker_quality[i]),
+            "model_quality_ci95": _expected_count_interval(fit.worker_quality[i], counts[i]),
             "gold": gold_scores[worker],
             "audits": audit_scores[worker],
         }

@@ -149,10 +149,13 @@ def labels_of_worker(answers: Answers, worker_id) -> np.ndarray:
 
 
 def per_worker_agreement(answers: Answers) -> np.ndarray:
-    """[n_workers] the share of each worker's answers that match the majority label of the other
-    workers on the same task (a tie for the majority counts as no match). A worker who answered
-    a task twice has both answers scored, and neither in their own reference majority. Answers
-    on tasks that no other worker answered are left out; NaN for a worker with only such."""
+    """[n_workers] how often each worker agrees with the others: the mean, over their answers
+    on tasks someone else answered too, of the share of the other workers' answers to that
+    task that are the same label. (Agreement with the others' majority would not do: with
+    three answers a task, one dissent makes a tie of the two others, and every worker's score
+    collapses to the share of unanimous tasks.) A worker who answered a task twice has both
+    answers scored, and neither among their own "others". Answers on tasks that no other
+    worker answered are left out; NaN for a worker with only such."""
     n_labels = answers.n_labels
     # One row per (task, worker): that worker's own counts, and everyone else's on the task.
     pair_key = answers.task * answers.n_workers + answers.worker
@@ -160,17 +163,12 @@ def per_worker_agreement(answers: Answers) -> np.ndarray:
     own = np.zeros((len(pair_keys), n_labels))
     np.add.at(own, (pair_of_answer, answers.label), 1.0)
     others = answers.votes()[pair_keys // answers.n_workers] - own
-    top = others.max(axis=1)
-    unique_top = np.count_nonzero(others == top[:, None], axis=1) == 1
-
-    compared = top[pair_of_answer] > 0
-    agrees = (
-        compared
-        & unique_top[pair_of_answer]
-        & (others[pair_of_answer, answers.label] == top[pair_of_answer])
-    )
+    total = others.sum(axis=1)[pair_of_answer]
+    compared = total > 0
+    same = others[pair_of_answer, answers.label]
+    match = np.divide(same, total, out=np.zeros_like(same), where=compared)
     n_compared = np.bincount(answers.worker[compared], minlength=answers.n_workers)
-    n_agreed = np.bincount(answers.worker[agrees], minlength=answers.n_workers)
+    n_agreed = np.bincount(answers.worker[compared], match[compared], minlength=answers.n_workers)
     share = np.full(answers.n_workers, np.nan)
     np.divide(n_agreed, n_compared, out=share, where=n_compared > 0)
     return share

@@ -11,7 +11,8 @@ for all methods, fed by each method's own posteriors: per-worker confusion matri
 estimated from the posteriors (as Dawid-Skene's M-step does), and P(label l) =
 sum_k posterior[k] * C[worker, k, l].
 
-Ties go to the method listed first in `CATEGORICAL` (the simplest).
+Ties go to the method listed first in `CATEGORICAL` (the simplest). With neither enough
+gold nor any task of 3 answers there is nothing to judge by: majority vote.
 """
 
 from collections.abc import Callable
@@ -79,6 +80,8 @@ def choose_method(
         rule = f"best {FOLDS}-fold accuracy on gold"
     else:
         hidden = _held_out_answers(answers)
+        if len(hidden) == 0:
+            return "mv", "too little data to choose: no task has 3 answers (majority vote)"
         keep = np.ones(len(answers.task), dtype=bool)
         keep[hidden] = False
         training = _subset(answers, keep)

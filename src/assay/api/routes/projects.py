@@ -9,8 +9,8 @@ from assay.api.paging import PageQuery, page
 from assay.engine import exports, imports, projects, quality, removals, workers
 from assay.engine.keys import Principal
 from assay.exchange.task_writers import FORMATS
-from assay.quality import CATEGORICAL
 from assay.schemas import (
+    Consolidation,
     ImportReport,
     Members,
     MembersOut,
@@ -70,7 +70,7 @@ def list_members(project_id: str, store: Store = Depends(store_of)):
 @router.get("/{project_id}/quality", response_model=ProjectQuality)
 def project_quality(
     project_id: str,
-    method: Annotated[str | None, Query(pattern=f"^({'|'.join(CATEGORICAL)})$")] = None,
+    method: Consolidation | None = None,
     store: Store = Depends(store_of),
 ):
     """Agreement between workers (Krippendorff's alpha, Fleiss' kappa, with bootstrap 95%
