@@ -20,7 +20,13 @@ def test_batch_lifecycle_and_status_counts(api, project):
 
     status = api.get(f"/v1/batches/{batch['id']}/status").json()
     assert status["status"] == "staging" and status["total"] == 3
-    assert status["counts"] == {"pending": 2, "completed": 0, "canceled": 1, "error": 0}
+    assert status["counts"] == {
+        "pending": 2,
+        "in_review": 0,
+        "completed": 0,
+        "canceled": 1,
+        "error": 0,
+    }
 
     finalized = api.post(f"/v1/batches/{batch['id']}/finalize")
     assert finalized.status_code == 200 and finalized.json()["status"] == "in_progress"

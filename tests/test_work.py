@@ -164,7 +164,7 @@ def test_staging_batches_wait_for_finalize_and_complete(api, make_project, make_
     done = api.get(f"/v1/batches/{batch['id']}").json()
     assert done["status"] == "completed" and done["completed_at"]
     counts = api.get(f"/v1/batches/{batch['id']}/status").json()["counts"]
-    assert counts == {"pending": 0, "completed": 1, "canceled": 1, "error": 0}
+    assert counts == {"pending": 0, "in_review": 0, "completed": 1, "canceled": 1, "error": 0}
 
 
 def test_skills_and_members_decide_who_gets_work(api, make_project, make_worker):

@@ -19,6 +19,7 @@ from assay.store.db import Store
 from assay.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 
 log = logging.getLogger("assay.callbacks")
+PER_HOST = 8
 
 
 class Dispatcher:
@@ -69,7 +70,9 @@ class Dispatcher:
         """Loop until stopped; a failing round is logged and the loop goes on."""
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-            connector=aiohttp.TCPConnector(limit=self.concurrency),
+            # A customer's endpoint gets a few connections at a time, not all of them: a
+            # small server's accept queue overflows long before 64 arrive at once.
+            connector=aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=PER_HOST),
             auto_decompress=False,
         ) as client:
             while not self._stop.is_set():

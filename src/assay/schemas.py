@@ -18,7 +18,8 @@ Overlap = Annotated[int, Field(ge=1, le=50)]
 Instructions = Annotated[Text, Field(max_length=200_000)]
 Role = Literal["admin", "manager", "annotator", "reviewer"]
 KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]
-TaskStatus = Literal["pending", "completed", "canceled", "error"]
+Stage = Literal["label", "review"]
+TaskStatus = Literal["pending", "in_review", "completed", "canceled", "error"]
 BatchStatus = Literal["staging", "in_progress", "completed"]
 
 
@@ -50,6 +51,12 @@ class QualitySettings(Request):
     min_overlap: Overlap | None = Field(None, description=ADAPTIVE)
     max_overlap: Overlap | None = Field(None, description=ADAPTIVE)
     target_confidence: TargetConfidence | None = Field(None, description=ADAPTIVE)
+    review_rate: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="Share of completed results a reviewer checks before delivery"
+    )
+    review_below: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="Results with a confidence below this always go to review"
+    )
     min_worker_quality: Annotated[float, Field(ge=0, le=1)] | None = Field(
         None,
         description="Workers surely below this accuracy (gold, else model-based) leave the "
@@ -102,6 +109,8 @@ class ProjectOut(BaseModel):
     max_overlap: int | None
     target_confidence: float | None
     min_worker_quality: float | None
+    review_rate: float | None
+    review_below: float | None
     created_at: str
     updated_at: str
 
@@ -279,6 +288,28 @@ class Assignment(BaseModel):
     expires_at: str
 
 
+class ReviewAssignment(Assignment):
+    stage: Literal["review"]
+    result: dict[str, Any] = Field(description="the result to judge")
+    answers: list[Any] = Field(description="the answers it was made from")
+
+
+class ReviewIn(Request):
+    verdict: Literal["accept", "reject", "fix"]
+    response: Any = Field(None, description="with fix: the corrected response")
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class ReviewOut(BaseModel):
+    id: str
+    assignment: str
+    task: str
+    verdict: str
+    response: Any
+    reason: str | None
+    created_at: str
+
+
 class LeaseOut(BaseModel):
     id: str
     status: str
@@ -347,6 +378,13 @@ class Agreement(BaseModel):
     fleiss_kappa: Interval
 
 
+class ReviewScore(BaseModel):
+    reviewed: int
+    correct: int
+    accuracy: float | None
+    ci95: tuple[float, float]
+
+
 class WorkerQuality(BaseModel):
     worker: str
     answers: int
@@ -360,6 +398,9 @@ class WorkerQuality(BaseModel):
     gold: GoldScore
     audits: MeasuredAccuracy = Field(
         description="answers on audited tasks whose rightness the verdict settles"
+    )
+    reviews: ReviewScore = Field(
+        description="answers whose rightness a reviewer's accept, fix or reject settles"
     )
 
 

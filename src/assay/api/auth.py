@@ -47,7 +47,9 @@ async def principal(
     return await request.app.state.lane(_known, request.app.state.store, _secret(credentials))
 
 
-async def as_worker(request: Request, act: Callable[..., Any], *args: Any) -> Any:
+async def as_worker(
+    request: Request, act: Callable[..., Any], *args: Any, roles: tuple[str, ...] = WORKER_ROLES
+) -> Any:
     """Run `act(store, worker, *args)` for the worker whose key the request carries.
 
     The work loop's routes use this instead of dependencies: the key lookup and the work
@@ -57,7 +59,7 @@ async def as_worker(request: Request, act: Callable[..., Any], *args: Any) -> An
     store = request.app.state.store
 
     def authenticated_act() -> Any:
-        return act(store, working(_with_role(_known(store, secret), WORKER_ROLES)), *args)
+        return act(store, working(_with_role(_known(store, secret), roles)), *args)
 
     return await request.app.state.lane(authenticated_act)
 

@@ -14,7 +14,7 @@ from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, one
 from assay.store.tables import batches, tasks
 
-TASK_STATUSES = ("pending", "completed", "canceled", "error")
+TASK_STATUSES = ("pending", "in_review", "completed", "canceled", "error")
 
 
 def _public(mapping) -> dict[str, Any]:
@@ -129,8 +129,8 @@ def batch_status(store: Store, batch_id: str) -> dict[str, Any]:
     }
 
 
-_PENDING_IN_BATCH = Sql(
-    "SELECT 1 FROM tasks WHERE batch_id = :batch AND status = 'pending' LIMIT 1"
+_OPEN_IN_BATCH = Sql(
+    "SELECT 1 FROM tasks WHERE batch_id = :batch AND status IN ('pending', 'in_review') LIMIT 1"
 )
 
 
@@ -138,7 +138,7 @@ def close_batch_if_done(conn: Connection, batch_id: str | None, now: str) -> Non
     """A finalized batch with no pending task left becomes completed (and says so)."""
     if batch_id is None:
         return
-    if one(conn, _PENDING_IN_BATCH, {"batch": batch_id}) is None:
+    if one(conn, _OPEN_IN_BATCH, {"batch": batch_id}) is None:
         completed = conn.execute(
             update(batches)
             .where(batches.c.id == batch_id, batches.c.status == "in_progress")

@@ -24,7 +24,7 @@ from assay.store.sql import Sql, all_rows, one
 _ANSWERS = Sql(
     "SELECT n.response, m.confusion FROM annotations n"
     " LEFT JOIN worker_models m ON m.project_id = :project AND m.worker_id = n.worker_id"
-    " WHERE n.task_id = :task ORDER BY n.id"
+    " WHERE n.task_id = :task AND n.discarded IS NULL ORDER BY n.id"
 )
 _MODEL = Sql(
     "SELECT labels, prior, default_confusion FROM project_models WHERE project_id = :project"

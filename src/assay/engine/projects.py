@@ -35,7 +35,8 @@ ADAPTIVE = ("min_overlap", "max_overlap", "target_confidence")
 def _quality_columns(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Column values for the quality settings in `changes`, checked together with the
     project's `current` ones. min_overlap is stored as `overlap`: what every task gets."""
-    out = {k: changes[k] for k in ("consolidation", "min_worker_quality") if k in changes}
+    settings = ("consolidation", "min_worker_quality", "review_rate", "review_below")
+    out = {k: changes[k] for k in settings if k in changes}
     if not any(k in changes for k in ADAPTIVE):
         return out
     merged = {k: current.get(k) for k in ("overlap", "max_overlap", "target_confidence")}
@@ -106,6 +107,8 @@ def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
         "max_overlap": None,
         "target_confidence": None,
         "min_worker_quality": None,
+        "review_rate": None,
+        "review_below": None,
     } | _stored(spec)
     row |= _quality_columns(row, given)
     with store.write() as conn:

@@ -26,10 +26,15 @@ BOOTSTRAP_SAMPLES = 500
 
 # Each answer with what judges it: the gold answer, and the delivered result's verdict.
 _ANSWERS = Sql(
-    "SELECT n.task_id, n.worker_id, n.response, n.correct, t.gold, t.response, a.correct"
-    " FROM annotations n JOIN tasks t ON t.id = n.task_id"
+    "SELECT n.task_id, n.worker_id, n.response, n.correct, t.gold, t.response, a.correct,"
+    " n.discarded FROM annotations n JOIN tasks t ON t.id = n.task_id"
     " LEFT JOIN audits a ON a.task_id = n.task_id"
     " WHERE t.project_id = :project ORDER BY n.id"
+)
+# Reviewers' verdicts, oldest first: a later verdict on a task replaces an earlier one.
+_REVIEWS = Sql(
+    "SELECT r.task_id, r.verdict, r.result, r.response FROM reviews r"
+    " JOIN tasks t ON t.id = r.task_id WHERE t.project_id = :project ORDER BY r.id"
 )
 _MODEL = Sql("SELECT method, answers, fitted_at FROM project_models WHERE project_id = :project")
 _PROJECT_AUDITS = Sql(
@@ -91,6 +96,25 @@ def _expected_count_interval(quality: float, answers: int) -> list[float]:
     return [float(low), float(high)]
 
 
+def _review_judges(
+    kind: str, params: dict, verdicts: list[tuple]
+) -> dict[tuple[str, bool], tuple[str, int]]:
+    """(task, discarded) -> (answer key, verdict) that judges the answers of that task: a
+    rejection judges the answers it set aside (the result they made was wrong); the last
+    accept or fix judges the answers the task kept (the result, or the fix, is right)."""
+    judged = [
+        orjson.loads(fix if verdict == "fix" else result) for _, verdict, result, fix in verdicts
+    ]
+    keys = answer_keys(kind, params, judged)
+    judges = {}
+    for (task, verdict, _, _), key in zip(verdicts, keys, strict=True):
+        if verdict == "reject":
+            judges[(task, True)] = (key, 0)
+        else:
+            judges[(task, False)] = (key, 1)
+    return judges
+
+
 def _gold_mark(correct: int | None) -> bool | None:
     return None if correct is None else bool(correct)
 
@@ -115,6 +139,7 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
     with store.read() as conn:
         kind, params = require_project(conn, project_id)
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
+        verdicts = all_rows(conn, _REVIEWS, {"project": project_id})
     if not rows:
         return {
             "project": project_id,
@@ -139,6 +164,12 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
         for r, key in zip(rows, keys, strict=True)
     ]
     audit_scores = _scores(answers.workers, audit_marks, "audited")
+    judges = _review_judges(kind, params, verdicts)
+    review_marks = [
+        (r[1], _audit_mark(key, *judges.get((r[0], bool(r[7])), (None, None))))
+        for r, key in zip(rows, keys, strict=True)
+    ]
+    review_scores = _scores(answers.workers, review_marks, "reviewed")
     workers = [
         {
             "worker": worker,
@@ -148,6 +179,7 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
             "model_quality_ci95": _expected_count_interval(fit.worker_quality[i], counts[i]),
             "gold": gold_scores[worker],
             "audits": audit_scores[worker],
+            "reviews": review_scores[worker],
         }
         for i, worker in enumerate(answers.workers)
     ]

@@ -77,9 +77,10 @@ _GOLD_CANDIDATE = Sql(
     + _NOT_OFFERED
     + " ORDER BY t.id LIMIT 1"
 )
-_LEASE = Sql(
-    "INSERT INTO assignments (id, task_id, project_id, worker_id, status, leased_at, expires_at)"
-    " VALUES (:id, :task_id, :project_id, :worker_id, 'active', :leased_at, :expires_at)"
+LEASE = Sql(
+    "INSERT INTO assignments"
+    " (id, task_id, project_id, worker_id, status, leased_at, expires_at, stage)"
+    " VALUES (:id, :task_id, :project_id, :worker_id, 'active', :leased_at, :expires_at, :stage)"
 )
 _TAKE_SLOT = Sql(
     "UPDATE tasks SET leases = leases + 1,"
@@ -93,7 +94,7 @@ def sweep_expired(conn: Connection, now: str) -> None:
     release_slots(conn, [task_id for (task_id,) in all_rows(conn, _SWEEP, {"now": now})])
 
 
-def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
+def open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
     """The projects this worker may take work from (one, when asked for one)."""
     if project_id is None:
         found = all_rows(conn, _ANY_PROJECT, {"worker_id": worker.id})
@@ -103,7 +104,7 @@ def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> 
     return [r for r in rows if set(orjson.loads(r["required_skills"])) <= worker.skills]
 
 
-def _worker_view(assignment: dict, task_params: str, project: dict) -> dict[str, Any]:
+def worker_view(assignment: dict, task_params: str, project: dict) -> dict[str, Any]:
     """What the worker sees of an assignment: the same shape for every task."""
     return {
         "id": assignment["id"],
@@ -131,7 +132,7 @@ def next_assignment(
         now = utc_now()
         sweep_expired(conn, now)
         found = []
-        for project in _open_projects(conn, worker, project_id):
+        for project in open_projects(conn, worker, project_id):
             values = {"project_id": project["id"], "worker_id": worker.id}
             task = one(conn, candidate_sql, values | {"overlap": project["overlap"]})
             if task is not None:
@@ -148,10 +149,11 @@ def next_assignment(
             "worker_id": worker.id,
             "leased_at": now,
             "expires_at": utc_now(project["lease_seconds"]),
+            "stage": "label",
         }
-        run(conn, _LEASE, assignment)
+        run(conn, LEASE, assignment)
         run(conn, _TAKE_SLOT, {"task": task_id, "overlap": project["overlap"]})
-        return _worker_view(assignment, params, project)
+        return worker_view(assignment, params, project)
 
 
 _OWN_ASSIGNMENT = (
@@ -216,6 +218,8 @@ _SUBMIT_COLUMNS = (
     "overlap",
     "max_overlap",
     "target_confidence",
+    "review_rate",
+    "review_below",
     "project_url",
     "task_status",
     "answers",
@@ -232,8 +236,9 @@ _SUBMIT_COLUMNS = (
 )
 _SUBMIT_CONTEXT = (
     "SELECT a.task_id, a.status, p.id, p.kind, p.params, p.overlap, p.max_overlap,"
-    " p.target_confidence, p.callback_url, t.status, t.answers, t.leases, t.target, t.gold,"
-    " t.batch_id, t.callback_url, b.callback_url,"
+    " p.target_confidence, p.review_rate, p.review_below, p.callback_url,"
+    " t.status, t.answers, t.leases, t.target, t.gold, t.batch_id, t.callback_url,"
+    " b.callback_url,"
     " n.id, n.response, n.duration_ms, n.created_at"
     " FROM assignments a"
     " JOIN projects p ON p.id = a.project_id"
@@ -347,10 +352,24 @@ def _settle(conn: Connection, ctx: dict[str, Any], params: dict, answers: int, n
     ):
         run(conn, _NEED_MORE, {"task": ctx["task_id"]})
         return
-    _complete(conn, ctx, result | {"annotations": answers}, now)
+    result["annotations"] = answers
+    if _needs_review(ctx, result["confidence"]):
+        run(conn, _TO_REVIEW, {"task": ctx["task_id"], "response": orjson.dumps(result).decode()})
+        return
+    complete_task(conn, ctx, result, now)
 
 
-def _complete(conn: Connection, ctx: dict[str, Any], result: dict, now: str) -> None:
+# Review layer: the result waits for a reviewer's verdict before it is delivered.
+_TO_REVIEW = Sql("UPDATE tasks SET status = 'in_review', response = :response WHERE id = :task")
+
+
+def _needs_review(ctx: dict[str, Any], confidence: float, rng: random.Random = _rng) -> bool:
+    if ctx["review_below"] is not None and confidence < ctx["review_below"]:
+        return True
+    return bool(ctx["review_rate"]) and rng.random() < ctx["review_rate"]
+
+
+def complete_task(conn: Connection, ctx: dict[str, Any], result: dict, now: str) -> None:
     """Store the task's result, queue its callback, and close its batch if it was last."""
     values = {"task": ctx["task_id"], "response": orjson.dumps(result).decode(), "now": now}
     completed = returned_task(one(conn, COMPLETE_TASK, values))

@@ -59,6 +59,10 @@ projects = Table(
     Column("target_confidence", Float),
     # Workers whose measured quality is surely below this leave the project's queue.
     Column("min_worker_quality", Float),
+    # Review layer: this share of completed results (review_rate), and every result whose
+    # confidence is below review_below, wait in status 'in_review' for a reviewer.
+    Column("review_rate", Float),
+    Column("review_below", Float),
 )
 
 batches = Table(
@@ -113,6 +117,13 @@ tasks = Table(
         "id",
         sqlite_where=text("status = 'pending' AND ready = 1 AND gold IS NULL AND filled = 0"),
         postgresql_where=text("status = 'pending' AND ready = 1 AND gold IS NULL AND filled = 0"),
+    ),
+    Index(
+        "ix_tasks_review",
+        "project_id",
+        "id",
+        sqlite_where=text("status = 'in_review'"),
+        postgresql_where=text("status = 'in_review'"),
     ),
     Index(
         "ix_tasks_gold",
@@ -181,6 +192,8 @@ assignments = Table(
     Column("leased_at", String(32), nullable=False),
     Column("expires_at", String(32), nullable=False),
     Column("ended_at", String(32)),
+    # 'label' (answer the task) or 'review' (judge its result)
+    Column("stage", String(16), nullable=False, server_default=text("'label'")),
     # A worker is offered a task at most once, whatever became of the offer.
     UniqueConstraint("task_id", "worker_id", name="ux_assignments_task_worker"),
     Index(
@@ -204,6 +217,8 @@ annotations = Table(
     Column("created_at", String(32), nullable=False),
     # On gold tasks: 1 if the answer matched the gold answer, else 0. NULL elsewhere.
     Column("correct", Integer),
+    # 1 once a reviewer rejected the result it led to: the task is labelled afresh.
+    Column("discarded", Integer),
     UniqueConstraint("task_id", "worker_id", name="ux_annotations_task_worker"),
     Index("ix_annotations_worker", "worker_id"),
 )
@@ -295,4 +310,22 @@ worker_removals = Table(
         sqlite_where=text("restored_at IS NULL"),
         postgresql_where=text("restored_at IS NULL"),
     ),
+)
+
+# A reviewer's verdict on a result: accept, reject (the task is labelled again) or fix
+# (`response` becomes the result). `result` is the result that was judged.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("assignment_id", String(32), ForeignKey("assignments.id"), nullable=False),
+    Column("task_id", String(32), ForeignKey("tasks.id"), nullable=False),
+    Column("reviewer", String(32), ForeignKey("workers.id"), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("response", Text),
+    Column("reason", Text),
+    Column("created_at", String(32), nullable=False),
+    UniqueConstraint("assignment_id", name="ux_reviews_assignment"),
+    Index("ix_reviews_task", "task_id"),
 )

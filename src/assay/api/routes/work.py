@@ -10,9 +10,20 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from assay.api.auth import as_worker, principal, store_of
 from assay.api.responses import OrjsonResponse
-from assay.engine import work, workers
+from assay.engine import review, work, workers
 from assay.engine.keys import Principal
-from assay.schemas import AnnotationOut, Assignment, LeaseOut, Me, Submission, WorkRequest
+from assay.schemas import (
+    AnnotationOut,
+    Assignment,
+    LeaseOut,
+    Me,
+    ReviewAssignment,
+    ReviewIn,
+    ReviewOut,
+    Stage,
+    Submission,
+    WorkRequest,
+)
 from assay.store.db import Store
 
 router = APIRouter(tags=["work"])
@@ -31,14 +42,18 @@ def me(who: Principal = Depends(principal), store: Store = Depends(store_of)):
 
 @router.post(
     "/v1/work/next",
-    response_model=Assignment,
+    response_model=Assignment | ReviewAssignment,
     responses={204: {"description": "Nothing to do for this worker now"}},
     openapi_extra=BEARER,
 )
-async def next_task(request: Request, body: WorkRequest | None = None):
-    """Lease the next task: highest priority first, then oldest. 204 when there is none."""
+async def next_task(request: Request, body: WorkRequest | None = None, stage: Stage = "label"):
+    """Lease the next task: highest priority first, then oldest. 204 when there is none.
+    With `stage=review` (reviewers only): the next result to judge, with its answers."""
     project = body.project if body else None
-    assignment = await as_worker(request, work.next_assignment, project)
+    if stage == "review":
+        assignment = await as_worker(request, review.next_review, project, roles=("reviewer",))
+    else:
+        assignment = await as_worker(request, work.next_assignment, project)
     if assignment is None:
         return Response(status_code=204)
     return OrjsonResponse(assignment)
@@ -65,3 +80,22 @@ async def submit(request: Request, assignment_id: str, body: Submission):
     """Answer the task. Sending the same answer again returns it; a different one is 409."""
     answer = await as_worker(request, work.submit, assignment_id, body.response, body.duration_ms)
     return OrjsonResponse(answer)
+
+
+@router.post(
+    "/v1/assignments/{assignment_id}/review", response_model=ReviewOut, openapi_extra=BEARER
+)
+async def review_result(request: Request, assignment_id: str, body: ReviewIn):
+    """Judge the result of a review assignment: accept it, fix it (the corrected response
+    becomes the result) or reject it (the task is labelled afresh). Repeating the same
+    verdict returns it; a different one is 409."""
+    verdict = await as_worker(
+        request,
+        review.review,
+        assignment_id,
+        body.verdict,
+        body.response,
+        body.reason,
+        roles=("reviewer",),
+    )
+    return OrjsonResponse(verdict)

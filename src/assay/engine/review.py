@@ -1,0 +1,202 @@
+"""The review layer: reviewers judge results before they are delivered.
+
+A project with `review_rate` / `review_below` holds some completed results in status
+'in_review' (see work._settle). A reviewer (role reviewer) asks `work/next?stage=review`
+and gets one such task, with its result and its answers, leased like any task (one
+reviewer at a time; never a task they labelled themselves). Their verdict:
+- accept: the result is delivered as it is;
+- fix: their corrected response becomes the result (confidence 1) and is delivered;
+- reject: the answers are set aside and the task goes back to the queue to be labelled
+  afresh by other workers.
+Verdicts are kept in `reviews`; the quality report scores annotators with them.
+"""
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection
+
+from assay.engine.tasks import release_slots
+from assay.engine.work import (
+    LEASE,
+    complete_task,
+    open_projects,
+    sweep_expired,
+    worker_view,
+)
+from assay.engine.workers import Worker
+from assay.errors import Conflict, FieldError, Invalid, NotFound
+from assay.ids import new_id, utc_now
+from assay.kinds import validate_response
+from assay.store.db import Store
+from assay.store.sql import Sql, all_rows, one, run
+
+_CANDIDATE = (
+    "SELECT t.id, t.params, t.response, t.priority FROM tasks t"
+    " WHERE t.project_id = :project_id AND t.status = 'in_review' AND t.leases = 0"
+    " AND NOT EXISTS (SELECT 1 FROM assignments a"
+    " WHERE a.task_id = t.id AND a.worker_id = :worker_id)"
+    " ORDER BY t.priority DESC, t.id LIMIT 1"
+)
+_CANDIDATES = {
+    "sqlite": Sql(_CANDIDATE),
+    "postgresql": Sql(_CANDIDATE + " FOR UPDATE SKIP LOCKED"),
+}
+_HOLD = Sql("UPDATE tasks SET leases = leases + 1 WHERE id = :task")
+_ANSWERS = Sql(
+    "SELECT response FROM annotations WHERE task_id = :task AND discarded IS NULL ORDER BY id"
+)
+
+
+def next_review(store: Store, worker: Worker, project_id: str | None) -> dict | None:
+    """Lease the next result to review: highest priority, then oldest. None if none."""
+    with store.write() as conn:
+        now = utc_now()
+        sweep_expired(conn, now)
+        found = []
+        for project in open_projects(conn, worker, project_id):
+            values = {"project_id": project["id"], "worker_id": worker.id}
+            task = one(conn, _CANDIDATES[store.dialect], values)
+            if task is not None:
+                found.append((task, project))
+        if not found:
+            return None
+        (task_id, params, result, _), project = min(found, key=lambda f: (-f[0][3], f[0][0]))
+        assignment = {
+            "id": new_id(),
+            "task_id": task_id,
+            "project_id": project["id"],
+            "worker_id": worker.id,
+            "leased_at": now,
+            "expires_at": utc_now(project["lease_seconds"]),
+            "stage": "review",
+        }
+        run(conn, LEASE, assignment)
+        run(conn, _HOLD, {"task": task_id})
+        answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS, {"task": task_id})]
+    return worker_view(assignment, params, project) | {
+        "stage": "review",
+        "result": orjson.loads(result),
+        "answers": answers,
+    }
+
+
+_CONTEXT_COLUMNS = (
+    "task_id",
+    "assignment_status",
+    "stage",
+    "project_id",
+    "kind",
+    "params",
+    "project_url",
+    "task_status",
+    "result",
+    "answers",
+    "batch_id",
+    "task_url",
+    "batch_url",
+    "review_id",
+    "verdict",
+    "fixed",
+    "reason",
+    "reviewed_at",
+)
+_CONTEXT = (
+    "SELECT a.task_id, a.status, a.stage, p.id, p.kind, p.params, p.callback_url,"
+    " t.status, t.response, t.answers, t.batch_id, t.callback_url, b.callback_url,"
+    " r.id, r.verdict, r.response, r.reason, r.created_at"
+    " FROM assignments a"
+    " JOIN projects p ON p.id = a.project_id"
+    " JOIN tasks t ON t.id = a.task_id"
+    " LEFT JOIN batches b ON b.id = t.batch_id"
+    " LEFT JOIN reviews r ON r.assignment_id = a.id"
+    " WHERE a.id = :assignment AND a.worker_id = :worker"
+)
+_CONTEXTS = {"sqlite": Sql(_CONTEXT), "postgresql": Sql(_CONTEXT + " FOR UPDATE OF a, t")}
+_RECORD = Sql(
+    "INSERT INTO reviews (id, assignment_id, task_id, reviewer, verdict, result, response,"
+    " reason, created_at) VALUES (:id, :assignment, :task, :reviewer, :verdict, :result,"
+    " :response, :reason, :now)"
+)
+_END = Sql("UPDATE assignments SET status = 'submitted', ended_at = :now WHERE id = :assignment")
+_DISCARD = Sql("UPDATE annotations SET discarded = 1 WHERE task_id = :task")
+_RELABEL = Sql(
+    "UPDATE tasks SET status = 'pending', response = NULL, answers = 0, target = NULL,"
+    " filled = 0 WHERE id = :task"
+)
+
+
+def _view(ctx: dict[str, Any], assignment_id: str, fixed: Any) -> dict[str, Any]:
+    return {
+        "id": ctx["review_id"],
+        "assignment": assignment_id,
+        "task": ctx["task_id"],
+        "verdict": ctx["verdict"],
+        "response": fixed,
+        "reason": ctx["reason"],
+        "created_at": ctx["reviewed_at"],
+    }
+
+
+def review(
+    store: Store,
+    worker: Worker,
+    assignment_id: str,
+    verdict: str,
+    response: Any,
+    reason: str | None,
+) -> dict[str, Any]:
+    """Record the verdict on a review assignment and act on it. The same verdict again
+    returns the stored one; a different one is a 409."""
+    with store.write() as conn:
+        values = {"assignment": assignment_id, "worker": worker.id}
+        row = one(conn, _CONTEXTS[store.dialect], values)
+        if row is None or row[2] != "review":
+            raise NotFound("review assignment", assignment_id)
+        ctx = dict(zip(_CONTEXT_COLUMNS, row, strict=True))
+        params = orjson.loads(ctx["params"])
+        fixed = None
+        if verdict == "fix":
+            if response is None:
+                raise Invalid([FieldError("response", "a fix needs the corrected response")])
+            fixed = validate_response(ctx["kind"], params, response)
+        if ctx["review_id"] is not None:
+            stored = None if ctx["fixed"] is None else orjson.loads(ctx["fixed"])
+            if (ctx["verdict"], stored) != (verdict, fixed):
+                raise Conflict("already_reviewed", "this result was already judged differently")
+            return _view(ctx, assignment_id, stored)
+        if ctx["task_status"] != "in_review" or ctx["assignment_status"] not in ("active",):
+            raise Conflict("review_not_open", "the review lease ended; ask for another")
+        now = utc_now()
+        ctx |= {"review_id": new_id(), "verdict": verdict, "reason": reason, "reviewed_at": now}
+        run(
+            conn,
+            _RECORD,
+            {
+                "id": ctx["review_id"],
+                "assignment": assignment_id,
+                "task": ctx["task_id"],
+                "reviewer": worker.id,
+                "verdict": verdict,
+                "result": ctx["result"],
+                "response": None if fixed is None else orjson.dumps(fixed).decode(),
+                "reason": reason,
+                "now": now,
+            },
+        )
+        run(conn, _END, {"assignment": assignment_id, "now": now})
+        release_slots(conn, [ctx["task_id"]])
+        _act(conn, ctx, verdict, fixed, now)
+    return _view(ctx, assignment_id, fixed)
+
+
+def _act(conn: Connection, ctx: dict[str, Any], verdict: str, fixed: Any, now: str) -> None:
+    if verdict == "reject":
+        run(conn, _DISCARD, {"task": ctx["task_id"]})
+        run(conn, _RELABEL, {"task": ctx["task_id"]})
+        return
+    if verdict == "fix":
+        result = fixed | {"confidence": 1.0, "annotations": ctx["answers"]}
+    else:
+        result = orjson.loads(ctx["result"])
+    complete_task(conn, ctx, result | {"reviewed": verdict}, now)
