@@ -166,3 +166,23 @@ def database(backend, tmp_path, pg_url):
     migrate(store)
     yield args, store
     store.close()
+
+
+@pytest.fixture
+def make_worker(api, server):
+    clients = []
+
+    def make(skills=(), role="annotator") -> httpx.Client:
+        created = api.post(
+            "/v1/workers",
+            json={"name": f"ann-{secrets.token_hex(2)}", "role": role, "skills": list(skills)},
+        )
+        assert created.status_code == 201, created.text
+        client = httpx.Client(base_url=server.url, headers=auth(created.json()["key"]), timeout=60)
+        client.worker_id = created.json()["id"]
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

@@ -3,9 +3,8 @@ accept, fix or reject before they are delivered."""
 
 import secrets
 
-import httpx
 import pytest
-from conftest import assert_problem, auth
+from conftest import assert_problem
 
 
 def make_project(api, **settings) -> dict:
@@ -16,22 +15,6 @@ def make_project(api, **settings) -> dict:
         "gold_rate": 0,
     } | settings
     return api.post("/v1/projects", json=body).json()
-
-
-@pytest.fixture
-def people(api, server):
-    clients = []
-
-    def make(role: str = "annotator") -> httpx.Client:
-        created = api.post("/v1/workers", json={"name": f"p-{secrets.token_hex(2)}", "role": role})
-        client = httpx.Client(base_url=server.url, headers=auth(created.json()["key"]))
-        client.worker_id = created.json()["id"]
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def label(worker, project, answer: str) -> dict | None:
@@ -50,13 +33,13 @@ def next_review(reviewer, project) -> dict | None:
     return r.json() if r.status_code == 200 else None
 
 
-def test_accept_fix_and_reject(api, people):
+def test_accept_fix_and_reject(api, make_worker):
     project = make_project(api, review_rate=1.0)
     tasks = [
         api.post("/v1/tasks", json={"project": project["id"], "params": {"n": i}}).json()["id"]
         for i in range(3)
     ]
-    annotator, reviewer = people(), people("reviewer")
+    annotator, reviewer = make_worker(), make_worker(role="reviewer")
     for _ in tasks:
         label(annotator, project, "cat")
     for task in tasks:
@@ -90,10 +73,10 @@ def test_accept_fix_and_reject(api, people):
     again = api.get(f"/v1/tasks/{tasks[2]}").json()
     assert again["status"] == "pending" and again["response"] is None
     assert label(annotator, project, "cat") is None  # never the same task twice
-    fresh = people()
+    fresh = make_worker()
     assert label(fresh, project, "dog")["task"]["id"] == tasks[2]
     assert next_review(reviewer, project) is None  # a reviewer judges a task once
-    second_reviewer = people("reviewer")
+    second_reviewer = make_worker(role="reviewer")
     relabelled = next_review(second_reviewer, project)
     assert relabelled["answers"] == [{"label": "dog"}]  # the rejected answer is set aside
 
@@ -110,7 +93,7 @@ def test_accept_fix_and_reject(api, people):
     }
 
 
-def test_low_confidence_results_go_to_review_and_hold_their_batch(api, people):
+def test_low_confidence_results_go_to_review_and_hold_their_batch(api, make_worker):
     project = make_project(api, overlap=2, review_below=0.8)
     batch = api.post("/v1/batches", json={"project": project["id"], "name": "b"}).json()
     agreed, disputed = (
@@ -120,14 +103,14 @@ def test_low_confidence_results_go_to_review_and_hold_their_batch(api, people):
         for i in range(2)
     )
     api.post(f"/v1/batches/{batch['id']}/finalize")
-    first, second = people(), people()
+    first, second = make_worker(), make_worker()
     label(first, project, "cat"), label(first, project, "cat")
     label(second, project, "cat"), label(second, project, "dog")
     assert api.get(f"/v1/tasks/{agreed}").json()["status"] == "completed"
     assert api.get(f"/v1/tasks/{disputed}").json()["status"] == "in_review"
     status = api.get(f"/v1/batches/{batch['id']}/status").json()
     assert status["counts"]["in_review"] == 1 and status["status"] == "in_progress"
-    reviewer = people("reviewer")
+    reviewer = make_worker(role="reviewer")
     held = next_review(reviewer, project)
     reviewer.post(f"/v1/assignments/{held['id']}/review", json={"verdict": "accept"})
     assert api.get(f"/v1/batches/{batch['id']}").json()["status"] == "completed"

@@ -6,9 +6,8 @@ import threading
 import time
 from collections import Counter
 
-import httpx
 import pytest
-from conftest import assert_problem, auth
+from conftest import assert_problem
 
 
 @pytest.fixture
@@ -25,26 +24,6 @@ def make_project(api):
         return response.json()
 
     return make
-
-
-@pytest.fixture
-def make_worker(api, server):
-    clients = []
-
-    def make(skills=(), role="annotator") -> httpx.Client:
-        created = api.post(
-            "/v1/workers",
-            json={"name": f"ann-{secrets.token_hex(2)}", "role": role, "skills": list(skills)},
-        )
-        assert created.status_code == 201, created.text
-        client = httpx.Client(base_url=server.url, headers=auth(created.json()["key"]), timeout=60)
-        client.worker_id = created.json()["id"]
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def add_tasks(api, project, n, **fields) -> list[str]:

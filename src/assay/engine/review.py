@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from assay.engine.tasks import release_slots
 from assay.engine.work import (
     LEASE,
+    NOT_OFFERED,
     complete_task,
     open_projects,
     sweep_expired,
@@ -34,9 +35,8 @@ from assay.store.sql import Sql, all_rows, one, run
 _CANDIDATE = (
     "SELECT t.id, t.params, t.response, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.status = 'in_review' AND t.leases = 0"
-    " AND NOT EXISTS (SELECT 1 FROM assignments a"
-    " WHERE a.task_id = t.id AND a.worker_id = :worker_id)"
-    " ORDER BY t.priority DESC, t.id LIMIT 1"
+    + NOT_OFFERED
+    + " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
 _CANDIDATES = {
     "sqlite": Sql(_CANDIDATE),

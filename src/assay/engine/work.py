@@ -53,7 +53,7 @@ _OPEN_PROJECTS = (
 _ANY_PROJECT = Sql(_OPEN_PROJECTS)
 _ONE_PROJECT = Sql(_OPEN_PROJECTS + " AND p.id = :project_id")
 # A worker is offered a task at most once, whatever became of the offer.
-_NOT_OFFERED = (
+NOT_OFFERED = (
     " AND NOT EXISTS (SELECT 1 FROM assignments a"
     " WHERE a.task_id = t.id AND a.worker_id = :worker_id)"
 )
@@ -62,7 +62,7 @@ _CANDIDATE = (
     "SELECT t.id, t.params, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.status = 'pending' AND t.ready = 1"
     " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < COALESCE(t.target, :overlap)"
-    + _NOT_OFFERED
+    + NOT_OFFERED
     + " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
 _CANDIDATES = {
@@ -74,7 +74,7 @@ _CANDIDATES = {
 _GOLD_CANDIDATE = Sql(
     "SELECT t.id, t.params, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.gold IS NOT NULL AND t.status = 'pending'"
-    + _NOT_OFFERED
+    + NOT_OFFERED
     + " ORDER BY t.id LIMIT 1"
 )
 LEASE = Sql(
