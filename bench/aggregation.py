@@ -61,7 +61,7 @@ if not CROWDKIT_SIDE:  # the crowd-kit interpreter has neither assay nor rich
     from assay.exchange.answer_tables import read_answers, read_gold
     from assay.quality import CATEGORICAL, NUMERIC
     from assay.quality.answers import Answers
-    from assay.quality.dawid_skene import confusion_matrices, dawid_skene
+    from assay.quality.dawid_skene import confusion_matrices, dawid_skene, shrunk_confusions
     from assay.quality.numeric import NumericAnswers
 
     console = Console(width=None if sys.stdout.isatty() else 150)
@@ -270,10 +270,10 @@ def worker_models(answers: Answers, fit_tasks: np.ndarray | None):
         answers.labels,
     )
     posterior = dawid_skene(subset).posterior
-    confusion = confusion_matrices(subset, posterior)
+    # As the engine stores them: shrunk toward the average worker, who stands in for a
+    # worker the fit never saw.
+    confusion, _ = shrunk_confusions(subset, confusion_matrices(subset, posterior))
     seen = np.bincount(subset.worker, minlength=answers.n_workers)
-    pooled = np.einsum("w,wkl->kl", seen, confusion) / seen.sum()
-    confusion[seen == 0] = pooled  # a worker the fit never saw: the average worker
     return confusion, posterior.mean(axis=0), int((seen == 0).sum())
 
 

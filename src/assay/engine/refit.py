@@ -5,7 +5,8 @@ are time-ordered, so that is an index range scan), and refits a project once it 
 enough new ones: REFIT_MIN_ANSWERS, or a REFIT_SHARE of the answers its models were fitted
 on, whichever is more. A refit reads all of the project's answers, runs its truth
 inference (`consolidation`, or by default Dawid-Skene once there are enough overlapping
-answers), derives each worker's confusion matrix from the posteriors, and replaces the
+answers), derives each worker's confusion matrix from the posteriors (shrunk toward the average
+worker's, so a worker seen a few times is not trusted blindly), and replaces the
 stored models in one transaction. Completions then read those models (see
 engine/consolidation.py). Majority vote needs no model: such projects keep none. A
 project with `min_worker_quality` also checks its workers then (engine/removals.py).
@@ -22,7 +23,7 @@ from assay.engine.quality import default_method, encode_answers
 from assay.engine.removals import remove_weak_workers
 from assay.ids import utc_now
 from assay.quality import CATEGORICAL
-from assay.quality.dawid_skene import SMOOTHING, confusion_matrices
+from assay.quality.dawid_skene import SMOOTHING, confusion_matrices, shrunk_confusions
 from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, one, run, run_many
 
@@ -74,9 +75,8 @@ def refit_project(store: Store, project_id: str) -> str | None:
             store, project_id, min_quality, answers.workers, fit.worker_quality, weights
         )
     if method != "mv":
-        confusion = confusion_matrices(answers, fit.posterior)
+        confusion, average = shrunk_confusions(answers, confusion_matrices(answers, fit.posterior))
         prior = fit.posterior.sum(axis=0) + SMOOTHING
-        average = np.tensordot(weights / weights.sum(), confusion, axes=1)
     with store.write() as conn:
         run(conn, _FORGET_WORKERS, {"project": project_id})
         run(conn, _FORGET_PROJECT, {"project": project_id})

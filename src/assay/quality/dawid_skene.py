@@ -59,6 +59,21 @@ def confusion_matrices(answers: Answers, posterior: np.ndarray) -> np.ndarray:
     return counts / counts.sum(axis=2, keepdims=True)
 
 
+SHRINK_ANSWERS = 5.0
+"""Worker models for new answers are pulled toward the average worker by this many
+pseudo-answers: a worker seen a few times otherwise looks surer than they are."""
+
+
+def shrunk_confusions(answers: Answers, confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each worker's confusion matrix shrunk toward the answer-weighted average one, that
+    average): (n_w C_w + s C_avg) / (n_w + s), s = SHRINK_ANSWERS. A worker with no answers
+    gets the average."""
+    seen = np.bincount(answers.worker, minlength=answers.n_workers).astype(float)
+    average = np.tensordot(seen / seen.sum(), confusion, axes=1)
+    weight = seen[:, None, None]
+    return (weight * confusion + SHRINK_ANSWERS * average) / (weight + SHRINK_ANSWERS), average
+
+
 def _em(answers: Answers, gold, log_likelihood, max_iterations: int, tolerance: float):
     """Shared EM loop: `log_likelihood(posterior)` -> ([n_answers, n_labels] log P(answer |
     true label), [n_labels] log prior). Returns (posterior, iterations)."""
