@@ -114,3 +114,29 @@ def test_low_confidence_results_go_to_review_and_hold_their_batch(api, make_work
     held = next_review(reviewer, project)
     reviewer.post(f"/v1/assignments/{held['id']}/review", json={"verdict": "accept"})
     assert api.get(f"/v1/batches/{batch['id']}").json()["status"] == "completed"
+
+
+def test_the_sdk_reviews_audits_and_reads_quality(api, server, keys):
+    from assay import Client
+
+    project = make_project(api, review_rate=1.0)
+    batch = api.post("/v1/batches", json={"project": project["id"], "name": "sdk"}).json()
+    task = api.post(
+        "/v1/tasks", json={"project": project["id"], "batch": batch["id"], "params": {}}
+    ).json()["id"]
+    api.post(f"/v1/batches/{batch['id']}/finalize")
+    annotator = api.post("/v1/workers", json={"name": "sdk-a"}).json()
+    reviewer = api.post("/v1/workers", json={"name": "sdk-r", "role": "reviewer"}).json()
+    with (
+        Client(server.url, annotator["key"]) as a,
+        Client(server.url, reviewer["key"]) as r,
+        Client(server.url, keys["manager"]) as manager,
+    ):
+        a.submit(a.next_assignment(project["id"])["id"], {"label": "cat"})
+        held = r.next_assignment(project["id"], stage="review")
+        assert held["result"]["label"] == "cat"
+        assert r.review(held["id"], "fix", {"label": "dog"})["verdict"] == "fix"
+        assert manager.audit(task, True)["correct"] is True
+        assert manager.batch_accuracy(batch["id"])["accuracy"] == 1.0
+        quality = manager.project_quality(project["id"], method="mv")
+        assert quality["method"] == "mv" and quality["workers"][0]["reviews"]["reviewed"] == 1

@@ -75,9 +75,14 @@ class Client:
     def worker_stats(self, worker_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/workers/{worker_id}/stats")
 
-    def next_assignment(self, project: str | None = None) -> dict[str, Any] | None:
-        """Lease the next task (worker keys); None when there is nothing to do."""
-        response = self.http.post("/v1/work/next", json=self._fields(project=project))
+    def next_assignment(
+        self, project: str | None = None, stage: str = "label"
+    ) -> dict[str, Any] | None:
+        """Lease the next task (worker keys; stage="review" for reviewers: the next result
+        to judge); None when there is nothing to do."""
+        response = self.http.post(
+            "/v1/work/next", params={"stage": stage}, json=self._fields(project=project)
+        )
         if response.status_code == 204:
             return None
         if response.status_code >= 400:
@@ -87,6 +92,18 @@ class Client:
     def submit(self, assignment_id: str, response: Any, duration_ms: int | None = None):
         body = self._fields(response=response, duration_ms=duration_ms)
         return self._call("POST", f"/v1/assignments/{assignment_id}/submit", json=body)
+
+    def review(
+        self,
+        assignment_id: str,
+        verdict: str,
+        response: Any = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Judge a review assignment: "accept", "fix" (with the corrected `response`) or
+        "reject"."""
+        body = self._fields(verdict=verdict, response=response, reason=reason)
+        return self._call("POST", f"/v1/assignments/{assignment_id}/review", json=body)
 
     def heartbeat(self, assignment_id: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/assignments/{assignment_id}/heartbeat")
@@ -126,6 +143,22 @@ class Client:
 
     def batch_status(self, batch_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/batches/{batch_id}/status")
+
+    def batch_accuracy(self, batch_id: str) -> dict[str, Any]:
+        """The share of the batch's audited results that were correct, with its interval."""
+        return self._call("GET", f"/v1/batches/{batch_id}/accuracy")
+
+    # --- quality -------------------------------------------------------------------------
+
+    def project_quality(self, project_id: str, method: str | None = None) -> dict[str, Any]:
+        """Agreement between workers and each worker's scores."""
+        query = self._fields(method=method)
+        return self._call("GET", f"/v1/projects/{project_id}/quality", params=query)
+
+    def audit(self, task_id: str, correct: bool, note: str | None = None) -> dict[str, Any]:
+        """Record whether a delivered result is right (a new verdict replaces the old)."""
+        body = self._fields(correct=correct, note=note)
+        return self._call("POST", f"/v1/tasks/{task_id}/audit", json=body)
 
     # --- tasks ---------------------------------------------------------------------------
 
