@@ -12,6 +12,12 @@ from conftest import auth, free_port
 from assay.webhooks import sign, verify
 
 
+class Backlogged(ThreadingHTTPServer):
+    """A receiver that queues bursts of connections (the default backlog is 5)."""
+
+    request_queue_size = 128
+
+
 class Receiver:
     """A local HTTP endpoint that answers 503 to its first `fail_first` requests."""
 
@@ -41,7 +47,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd = Backlogged(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self):

@@ -6,6 +6,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from assay.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # deliveries come in bursts of connections; the default is 5
+
+
 def make_server(
     host: str, port: int, secret: str | None, show: Callable[[str], None]
 ) -> ThreadingHTTPServer:
@@ -29,4 +33,4 @@ def make_server(
         def log_message(self, *_args) -> None:
             pass
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return _Server((host, port), Handler)

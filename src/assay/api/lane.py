@@ -16,6 +16,8 @@ from typing import Any
 
 from fastapi import Request
 
+from assay.store.db import retry_deadlocks
+
 THREADS = {"sqlite": 1, "postgresql": 4}
 
 
@@ -24,7 +26,9 @@ class QuickLane:
         self._pool = ThreadPoolExecutor(THREADS[dialect], thread_name_prefix="assay-quick")
 
     async def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, retry_deadlocks, fn, *args
+        )
 
     def close(self) -> None:
         self._pool.shutdown()

@@ -140,8 +140,9 @@ _RELEASE_SLOT = Sql(
 
 
 def release_slots(conn: Connection, task_ids: list[str]) -> None:
-    """Give back the slots of leases that ended without an answer (gold tasks have none)."""
-    run_many(conn, _RELEASE_SLOT, [{"task": task_id} for task_id in task_ids])
+    """Give back the slots of leases that ended without an answer (gold tasks have none).
+    Tasks are taken in id order, as every transaction that locks several does."""
+    run_many(conn, _RELEASE_SLOT, [{"task": task_id} for task_id in sorted(task_ids)])
 
 
 def existing_task_id(conn: Connection, project_id: str, unique_id: str) -> str | None:

@@ -29,10 +29,17 @@ from assay.store.sql import Sql, all_rows, one, run
 
 _rng = random.Random()
 
-_SWEEP = Sql(
-    "UPDATE assignments SET status = 'expired', ended_at = :now"
-    " WHERE status = 'active' AND expires_at <= :now RETURNING task_id"
+_SWEEP_EXPIRED = (
+    "UPDATE assignments SET status = 'expired', ended_at = :now WHERE id IN"
+    " (SELECT id FROM assignments WHERE status = 'active' AND expires_at <= :now{lock})"
+    " RETURNING task_id"
 )
+_SWEEPS = {
+    "sqlite": Sql(_SWEEP_EXPIRED.format(lock="")),
+    # A lease another transaction holds (a submit, another sweep) is left to it: sweeps
+    # never wait, so they cannot deadlock with each other or with submits.
+    "postgresql": Sql(_SWEEP_EXPIRED.format(lock=" ORDER BY id FOR UPDATE SKIP LOCKED")),
+}
 _PROJECT_COLUMNS = (
     "id",
     "kind",
@@ -91,7 +98,8 @@ _TAKE_SLOT = Sql(
 
 def sweep_expired(conn: Connection, now: str) -> None:
     """Turn leases past their expiry into 'expired' and give their slots back."""
-    release_slots(conn, [task_id for (task_id,) in all_rows(conn, _SWEEP, {"now": now})])
+    expired = all_rows(conn, _SWEEPS[conn.dialect.name], {"now": now})
+    release_slots(conn, [task_id for (task_id,) in expired])
 
 
 def open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:

@@ -13,11 +13,14 @@ workers, `assay worker`, the CLI).
 
 import fcntl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 from assay.store.checkpoints import Checkpointer
 
@@ -129,3 +132,18 @@ def as_dict(row) -> dict:
     if isinstance(row, dict):
         return dict(row)
     return dict(zip(map(str, row._fields), row, strict=True))
+
+
+DEADLOCK_RETRIES = 3
+
+
+def retry_deadlocks(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn`, again if PostgreSQL chose its transaction as a deadlock's victim: the
+    transaction was rolled back whole, so running it again is safe."""
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            return fn(*args)
+        except (DeadlockDetected, OperationalError) as exc:
+            cause = getattr(exc, "orig", exc)
+            if not isinstance(cause, DeadlockDetected) or attempt == DEADLOCK_RETRIES:
+                raise
