@@ -18,10 +18,10 @@ from sqlalchemy import Connection
 
 from assay.engine.tasks import release_slots
 from assay.engine.work import (
-    LEASE,
     NOT_OFFERED,
+    best_candidate,
     complete_task,
-    open_projects,
+    lease,
     sweep_expired,
     worker_view,
 )
@@ -53,25 +53,11 @@ def next_review(store: Store, worker: Worker, project_id: str | None) -> dict | 
     with store.write() as conn:
         now = utc_now()
         sweep_expired(conn, now)
-        found = []
-        for project in open_projects(conn, worker, project_id):
-            values = {"project_id": project["id"], "worker_id": worker.id}
-            task = one(conn, _CANDIDATES[store.dialect], values)
-            if task is not None:
-                found.append((task, project))
-        if not found:
+        best = best_candidate(conn, worker, project_id, _CANDIDATES[store.dialect])
+        if best is None:
             return None
-        (task_id, params, result, _), project = min(found, key=lambda f: (-f[0][3], f[0][0]))
-        assignment = {
-            "id": new_id(),
-            "task_id": task_id,
-            "project_id": project["id"],
-            "worker_id": worker.id,
-            "leased_at": now,
-            "expires_at": utc_now(project["lease_seconds"]),
-            "stage": "review",
-        }
-        run(conn, LEASE, assignment)
+        (task_id, params, result, _), project, _ = best
+        assignment = lease(conn, worker, task_id, project, now, "review")
         run(conn, _HOLD, {"task": task_id})
         answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS, {"task": task_id})]
     return worker_view(assignment, params, project) | {

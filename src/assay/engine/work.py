@@ -84,7 +84,7 @@ _GOLD_CANDIDATE = Sql(
     + NOT_OFFERED
     + " ORDER BY t.id LIMIT 1"
 )
-LEASE = Sql(
+_LEASE = Sql(
     "INSERT INTO assignments"
     " (id, task_id, project_id, worker_id, status, leased_at, expires_at, stage)"
     " VALUES (:id, :task_id, :project_id, :worker_id, 'active', :leased_at, :expires_at, :stage)"
@@ -102,7 +102,7 @@ def sweep_expired(conn: Connection, now: str) -> None:
     release_slots(conn, [task_id for (task_id,) in expired])
 
 
-def open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
+def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
     """The projects this worker may take work from (one, when asked for one)."""
     if project_id is None:
         found = all_rows(conn, _ANY_PROJECT, {"worker_id": worker.id})
@@ -135,33 +135,49 @@ def next_assignment(
     While there is real work, a share `gold_rate` of the offers is a gold task the worker
     has not seen, in exactly the same shape as any other.
     """
-    candidate_sql = _CANDIDATES[store.dialect]
     with store.write() as conn:
         now = utc_now()
         sweep_expired(conn, now)
-        found = []
-        for project in open_projects(conn, worker, project_id):
-            values = {"project_id": project["id"], "worker_id": worker.id}
-            task = one(conn, candidate_sql, values | {"overlap": project["overlap"]})
-            if task is not None:
-                found.append((task, project, values))
-        if not found:
+        best = best_candidate(conn, worker, project_id, _CANDIDATES[store.dialect])
+        if best is None:
             return None
-        (task_id, params, _), project, values = min(found, key=lambda f: (-f[0][2], f[0][0]))
+        (task_id, params, _), project, values = best
         if rng.random() < project["gold_rate"]:
             task_id, params, _ = one(conn, _GOLD_CANDIDATE, values) or (task_id, params, 0)
-        assignment = {
-            "id": new_id(),
-            "task_id": task_id,
-            "project_id": project["id"],
-            "worker_id": worker.id,
-            "leased_at": now,
-            "expires_at": utc_now(project["lease_seconds"]),
-            "stage": "label",
-        }
-        run(conn, LEASE, assignment)
+        assignment = lease(conn, worker, task_id, project, now, "label")
         run(conn, _TAKE_SLOT, {"task": task_id, "overlap": project["overlap"]})
         return worker_view(assignment, params, project)
+
+
+def best_candidate(
+    conn: Connection, worker: Worker, project_id: str | None, statement: Sql
+) -> tuple[tuple, dict, dict] | None:
+    """Of the tasks `statement` picks in each project open to the worker (its rows end with
+    the task's priority), the highest priority, then the oldest: (row, project, values)."""
+    found = []
+    for project in _open_projects(conn, worker, project_id):
+        values = {"project_id": project["id"], "worker_id": worker.id}
+        task = one(conn, statement, values | {"overlap": project["overlap"]})
+        if task is not None:
+            found.append((task, project, values))
+    return min(found, key=lambda f: (-f[0][-1], f[0][0])) if found else None
+
+
+def lease(
+    conn: Connection, worker: Worker, task_id: str, project: dict, now: str, stage: str
+) -> dict[str, Any]:
+    """Record the worker's lease on the task for the project's lease length."""
+    assignment = {
+        "id": new_id(),
+        "task_id": task_id,
+        "project_id": project["id"],
+        "worker_id": worker.id,
+        "leased_at": now,
+        "expires_at": utc_now(project["lease_seconds"]),
+        "stage": stage,
+    }
+    run(conn, _LEASE, assignment)
+    return assignment
 
 
 _OWN_ASSIGNMENT = (
