@@ -186,3 +186,16 @@ def make_worker(api, server):
     yield make
     for client in clients:
         client.close()
+
+
+def cat_dog_project(api, **settings) -> dict:
+    """A categorization project (cat / dog, no gold mixed in) with these settings."""
+    body = {
+        "name": f"p-{secrets.token_hex(3)}",
+        "kind": "categorization",
+        "params": {"labels": ["cat", "dog"]},
+        "gold_rate": 0,
+    } | settings
+    created = api.post("/v1/projects", json=body)
+    assert created.status_code == 201, created.text
+    return created.json()

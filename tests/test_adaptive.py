@@ -5,19 +5,7 @@ import time
 
 import httpx
 import pytest
-from conftest import assert_problem, auth
-
-
-def new_project(api, **settings) -> dict:
-    body = {
-        "name": f"ad-{secrets.token_hex(3)}",
-        "kind": "categorization",
-        "params": {"labels": ["cat", "dog"]},
-        "gold_rate": 0,
-    } | settings
-    created = api.post("/v1/projects", json=body)
-    assert created.status_code == 201, created.text
-    return created.json()
+from conftest import assert_problem, auth, cat_dog_project
 
 
 def new_worker(api, server) -> httpx.Client:
@@ -38,7 +26,7 @@ def answer_all(worker: httpx.Client, project: dict, choose) -> list[str]:
 
 
 def test_adaptive_overlap_asks_more_people_only_where_they_disagree(api, server):
-    project = new_project(
+    project = cat_dog_project(
         api, min_overlap=2, max_overlap=4, target_confidence=0.9, consolidation="mv"
     )
     assert (project["overlap"], project["min_overlap"], project["max_overlap"]) == (2, 2, 4)
@@ -66,7 +54,7 @@ def test_adaptive_settings_are_checked(api):
     assert_problem(bad, 422, "invalid", "min_overlap")
     bad = api.post(url, json=base | {"consolidation": "best"})
     assert_problem(bad, 422, "invalid", "consolidation")
-    project = new_project(api, max_overlap=3, target_confidence=0.95)
+    project = cat_dog_project(api, max_overlap=3, target_confidence=0.95)
     assert project["min_overlap"] == 1
     off = api.patch(
         f"/v1/projects/{project['id']}", json={"max_overlap": None, "target_confidence": None}
@@ -77,7 +65,7 @@ def test_adaptive_settings_are_checked(api):
 def test_results_use_worker_models_once_fitted(api, server):
     """Two careful workers and one who always says 'cat'. By vote a 'dog' task gets 2/3;
     once Dawid-Skene has seen that the lazy worker's 'cat' means nothing, near 1."""
-    project = new_project(api, overlap=3, consolidation="ds")
+    project = cat_dog_project(api, overlap=3, consolidation="ds")
     workers = [new_worker(api, server) for _ in range(3)]
     choices = [lambda p: p["truth"], lambda p: p["truth"], lambda p: "cat"]
 
@@ -111,7 +99,7 @@ def test_results_use_worker_models_once_fitted(api, server):
 
 
 def test_workers_surely_below_the_bar_leave_the_queue_until_restored(api, server):
-    project = new_project(api, gold_rate=1.0, min_worker_quality=0.8)
+    project = cat_dog_project(api, gold_rate=1.0, min_worker_quality=0.8)
     for i in range(6):
         api.post(
             "/v1/tasks",

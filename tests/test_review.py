@@ -1,20 +1,8 @@
 """The review layer through the API, on both databases: results wait for a reviewer's
 accept, fix or reject before they are delivered."""
 
-import secrets
-
 import pytest
-from conftest import assert_problem
-
-
-def make_project(api, **settings) -> dict:
-    body = {
-        "name": f"rv-{secrets.token_hex(3)}",
-        "kind": "categorization",
-        "params": {"labels": ["cat", "dog"]},
-        "gold_rate": 0,
-    } | settings
-    return api.post("/v1/projects", json=body).json()
+from conftest import assert_problem, cat_dog_project
 
 
 def label(worker, project, answer: str) -> dict | None:
@@ -34,7 +22,7 @@ def next_review(reviewer, project) -> dict | None:
 
 
 def test_accept_fix_and_reject(api, make_worker):
-    project = make_project(api, review_rate=1.0)
+    project = cat_dog_project(api, review_rate=1.0)
     tasks = [
         api.post("/v1/tasks", json={"project": project["id"], "params": {"n": i}}).json()["id"]
         for i in range(3)
@@ -94,7 +82,7 @@ def test_accept_fix_and_reject(api, make_worker):
 
 
 def test_low_confidence_results_go_to_review_and_hold_their_batch(api, make_worker):
-    project = make_project(api, overlap=2, review_below=0.8)
+    project = cat_dog_project(api, overlap=2, review_below=0.8)
     batch = api.post("/v1/batches", json={"project": project["id"], "name": "b"}).json()
     agreed, disputed = (
         api.post(
@@ -119,7 +107,7 @@ def test_low_confidence_results_go_to_review_and_hold_their_batch(api, make_work
 def test_the_sdk_reviews_audits_and_reads_quality(api, server, keys):
     from assay import Client
 
-    project = make_project(api, review_rate=1.0)
+    project = cat_dog_project(api, review_rate=1.0)
     batch = api.post("/v1/batches", json={"project": project["id"], "name": "sdk"}).json()
     task = api.post(
         "/v1/tasks", json={"project": project["id"], "batch": batch["id"], "params": {}}

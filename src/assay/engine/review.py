@@ -30,7 +30,7 @@ from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
 from assay.kinds import validate_response
 from assay.store.db import Store
-from assay.store.sql import Sql, all_rows, one, run
+from assay.store.sql import Sql, all_rows, claim_statements, one, run
 
 _CANDIDATE = (
     "SELECT t.id, t.params, t.response, t.priority FROM tasks t"
@@ -38,10 +38,7 @@ _CANDIDATE = (
     + NOT_OFFERED
     + " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
-_CANDIDATES = {
-    "sqlite": Sql(_CANDIDATE),
-    "postgresql": Sql(_CANDIDATE + " FOR UPDATE SKIP LOCKED"),
-}
+_CANDIDATES = claim_statements(_CANDIDATE)
 _HOLD = Sql("UPDATE tasks SET leases = leases + 1 WHERE id = :task")
 _ANSWERS = Sql(
     "SELECT response FROM annotations WHERE task_id = :task AND discarded IS NULL ORDER BY id"

@@ -25,7 +25,7 @@ from assay.errors import Conflict, NotFound
 from assay.ids import new_id, utc_now
 from assay.kinds import matches, validate_response
 from assay.store.db import Store
-from assay.store.sql import Sql, all_rows, one, run
+from assay.store.sql import Sql, all_rows, claim_statements, one, run
 
 _rng = random.Random()
 
@@ -72,11 +72,7 @@ _CANDIDATE = (
     + NOT_OFFERED
     + " ORDER BY t.priority DESC, t.id LIMIT 1"
 )
-_CANDIDATES = {
-    "sqlite": Sql(_CANDIDATE),
-    # A slot being claimed elsewhere is passed over, never waited for or doubled.
-    "postgresql": Sql(_CANDIDATE + " FOR UPDATE SKIP LOCKED"),
-}
+_CANDIDATES = claim_statements(_CANDIDATE)
 # Gold has no slots to guard, so it is not locked: every worker may answer it.
 _GOLD_CANDIDATE = Sql(
     "SELECT t.id, t.params, t.priority FROM tasks t"

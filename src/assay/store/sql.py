@@ -30,6 +30,13 @@ class Sql:
         return self.pyformat if conn.dialect.paramstyle == "pyformat" else self.named
 
 
+def claim_statements(text: str) -> dict[str, Sql]:
+    """A SELECT that claims a row, per dialect: on PostgreSQL it takes the row FOR UPDATE
+    SKIP LOCKED (a row being claimed elsewhere is passed over, never waited for or
+    doubled); SQLite has one writer at a time and needs no lock."""
+    return {"sqlite": Sql(text), "postgresql": Sql(text + " FOR UPDATE SKIP LOCKED")}
+
+
 def run(conn: Connection, sql: Sql, params: dict[str, Any] | None = None):
     """Execute `sql` on the connection's driver cursor; returns the cursor."""
     cursor = conn.connection.driver_connection.cursor()
