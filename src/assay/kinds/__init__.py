@@ -1,27 +1,42 @@
-"""Registry of task kinds, and the checks every kind shares."""
+"""Registry of task kinds, and the checks every kind shares.
 
+Every module of this package that defines `KIND` is a kind; the registry finds them, so a
+new kind is one new module and nothing else changes.
+"""
+
+import importlib
+import pkgutil
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from assay.errors import FieldError, Invalid, field_path
-from assay.kinds import categorization
-from assay.kinds.base import Kind
-
-KINDS: dict[str, Kind] = {k.name: k for k in (categorization.KIND,)}
+from assay.kinds.base import Agreement, Answer, Export, Import, Kind
 
 
-def validate_params(kind_name: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Validate a project's kind params; errors name their path under `params`."""
+def _discover() -> dict[str, Kind]:
+    found = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        kind = getattr(importlib.import_module(f"{__name__}.{info.name}"), "KIND", None)
+        if isinstance(kind, Kind):
+            found[kind.name] = kind
+    return found
+
+
+KINDS: dict[str, Kind] = _discover()
+
+
+def get_kind(kind_name: str) -> Kind:
     kind = KINDS.get(kind_name)
     if kind is None:
         raise Invalid([FieldError("kind", f"unknown kind; one of {sorted(KINDS)}")])
-    return _checked(kind.params_model, params, kind.check_params, "params").model_dump()
+    return kind
 
 
-def _checked(model_type, value: Any, check, prefix: str, *context):
+def _checked(model_type: type[BaseModel], value: Any, prefix: str) -> BaseModel:
     try:
-        model = model_type.model_validate(value)
+        return model_type.model_validate(value)
     except ValidationError as exc:
         raise Invalid(
             [
@@ -29,37 +44,109 @@ def _checked(model_type, value: Any, check, prefix: str, *context):
                 for e in exc.errors(include_url=False)
             ]
         ) from None
-    problems = check(*context, model)
+
+
+def _raise_problems(problems: list[FieldError], prefix: str) -> None:
     if problems:
         raise Invalid([FieldError(f"{prefix}.{p.field}", p.message) for p in problems])
-    return model
+
+
+def validate_params(kind_name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate a project's kind params; errors name their path under `params`."""
+    kind = get_kind(kind_name)
+    model = _checked(kind.params_model, params, "params")
+    _raise_problems(kind.check_params(model), "params")
+    return model.model_dump()
+
+
+def _settings(kind: Kind, params: dict[str, Any]) -> BaseModel:
+    return kind.params_model.model_validate(params)
+
+
+def _task(kind: Kind, task_params: dict[str, Any]) -> BaseModel:
+    return kind.task_model.model_validate(task_params)
+
+
+def validate_task(
+    kind_name: str, params: dict[str, Any], task_params: Any, field: str = "params"
+) -> dict[str, Any]:
+    """Validate a task's params against what the kind needs; errors name their path under
+    `field`. Returns the params as given (coerced), extra keys kept."""
+    kind = KINDS[kind_name]
+    model = _checked(kind.task_model, task_params, field)
+    _raise_problems(kind.check_task(_settings(kind, params), model), field)
+    return model.model_dump(exclude_unset=True)
 
 
 def validate_response(
-    kind_name: str, params: dict[str, Any], response: Any, field: str = "response"
-) -> dict[str, Any]:
-    """Validate one answer (a worker's, or a gold one) against the kind and the project's
-    params; errors name their path under `field`."""
+    kind_name: str,
+    params: dict[str, Any],
+    task_params: dict[str, Any],
+    response: Any,
+    field: str = "response",
+) -> Answer:
+    """Validate one answer (a worker's, a gold one or a hypothesis) against the kind, the
+    project's params and the task; errors name their path under `field`."""
     kind = KINDS[kind_name]
-    settings = kind.params_model.model_validate(params)
-    model = _checked(kind.response_model, response, kind.check_response, field, settings)
+    model = _checked(kind.response_model, response, field)
+    _raise_problems(
+        kind.check_response(_settings(kind, params), _task(kind, task_params), model), field
+    )
     return model.model_dump(exclude_none=True)
 
 
-def consolidate(kind_name: str, params: dict[str, Any], answers: list[dict[str, Any]]) -> dict:
+def consolidate(
+    kind_name: str, params: dict[str, Any], task_params: dict[str, Any], answers: list[Answer]
+) -> Answer:
     """One result from several validated answers."""
     kind = KINDS[kind_name]
-    return kind.consolidate(kind.params_model.model_validate(params), answers)
+    return kind.consolidate(_settings(kind, params), _task(kind, task_params), answers)
 
 
-def matches(kind_name: str, params: dict[str, Any], answer: dict, gold: dict) -> bool:
+def matches(
+    kind_name: str,
+    params: dict[str, Any],
+    task_params: dict[str, Any],
+    answer: Answer,
+    gold: Answer,
+) -> bool:
     """Whether a validated answer agrees with the gold answer."""
     kind = KINDS[kind_name]
-    return kind.matches(kind.params_model.model_validate(params), answer, gold)
+    return kind.matches(_settings(kind, params), _task(kind, task_params), answer, gold)
 
 
-def answer_keys(kind_name: str, params: dict[str, Any], answers: list[dict]) -> list[str]:
-    """Each validated answer as one categorical value (for truth inference, agreement)."""
+def is_categorical(kind_name: str) -> bool:
+    """Whether the kind's answers are categories that truth inference can weigh."""
+    return KINDS[kind_name].answer_key is not None
+
+
+def answer_keys(kind_name: str, params: dict[str, Any], answers: list[Answer]) -> list[str]:
+    """Each validated answer as one categorical value (for truth inference, agreement).
+    Only for categorical kinds (`is_categorical`)."""
     kind = KINDS[kind_name]
-    settings = kind.params_model.model_validate(params)
+    if kind.answer_key is None:
+        raise ValueError(f"answers of kind {kind_name!r} are not categories")
+    settings = _settings(kind, params)
     return [kind.answer_key(settings, answer) for answer in answers]
+
+
+def agreement(
+    kind_name: str, params: dict[str, Any], items: Sequence[tuple[dict[str, Any], list[Answer]]]
+) -> Agreement:
+    """The kind's agreement between workers over [(task params, its answers), ...]."""
+    kind = KINDS[kind_name]
+    return kind.agreement(_settings(kind, params), [(_task(kind, t), a) for t, a in items])
+
+
+def exports(kind_name: str) -> dict[str, Export]:
+    return dict(KINDS[kind_name].exports)
+
+
+def imports(kind_name: str) -> dict[str, Import]:
+    return dict(KINDS[kind_name].imports)
+
+
+def settings_model(kind_name: str, params: dict[str, Any]) -> BaseModel:
+    """The project's params as the kind's model (what exporters are given)."""
+    kind = KINDS[kind_name]
+    return _settings(kind, params)

@@ -15,7 +15,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
-from assay.kinds.base import Kind
+from assay.kinds.base import Agreement, AnyItem, Kind
+from assay.quality.agreement import json_number, krippendorff_alpha
+from assay.quality.answers import Answers
 from assay.text import Text
 
 Label = Annotated[Text, Field(min_length=1, max_length=200)]
@@ -47,7 +49,7 @@ class CategorizationResponse(BaseModel):
 
 
 def check_response(
-    params: CategorizationParams, response: CategorizationResponse
+    params: CategorizationParams, task: AnyItem, response: CategorizationResponse
 ) -> list[FieldError]:
     allowed = set(params.labels)
     if not params.multi:
@@ -71,7 +73,9 @@ def check_response(
     return errors
 
 
-def consolidate(params: CategorizationParams, answers: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def consolidate(
+    params: CategorizationParams, task: AnyItem, answers: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
     n = len(answers)
     if not params.multi:
         votes = Counter(a["label"] for a in answers)
@@ -86,7 +90,9 @@ def consolidate(params: CategorizationParams, answers: Sequence[dict[str, Any]])
     return {"labels": chosen, "confidence": sum(agreement) / len(agreement)}
 
 
-def matches(params: CategorizationParams, answer: dict[str, Any], gold: dict[str, Any]) -> bool:
+def matches(
+    params: CategorizationParams, task: AnyItem, answer: dict[str, Any], gold: dict[str, Any]
+) -> bool:
     if params.multi:
         return set(answer["labels"]) == set(gold["labels"])
     return answer["label"] == gold["label"]
@@ -100,13 +106,33 @@ def answer_key(params: CategorizationParams, answer: dict[str, Any]) -> str:
     return orjson.dumps([label for label in params.labels if label in chosen]).decode()
 
 
+def agreement(
+    params: CategorizationParams, items: Sequence[tuple[AnyItem, Sequence[dict[str, Any]]]]
+) -> Agreement:
+    """Krippendorff's alpha (nominal) over the answer keys of every task."""
+    rows = [
+        (i, w, answer_key(params, a))
+        for i, (_, answers) in enumerate(items)
+        for w, a in enumerate(answers)
+    ]
+    pairs = sum(len(a) * (len(a) - 1) // 2 for _, a in items)
+    if not pairs:
+        return Agreement("krippendorff_alpha_nominal", None, 0)
+    answers = Answers.from_columns(*zip(*rows, strict=True))
+    return Agreement("krippendorff_alpha_nominal", json_number(krippendorff_alpha(answers)), pairs)
+
+
 KIND = Kind(
     name="categorization",
+    summary="pick one label (or several) from the project's label set",
+    widget="labels",
     params_model=CategorizationParams,
+    task_model=AnyItem,
     check_params=check_params,
     response_model=CategorizationResponse,
     check_response=check_response,
     consolidate=consolidate,
     matches=matches,
+    agreement=agreement,
     answer_key=answer_key,
 )
