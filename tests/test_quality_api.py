@@ -91,6 +91,7 @@ def test_quality_of_a_project_without_answers(api, project):
         "tasks": 0,
         "method": None,
         "agreement": None,
+        "kind_agreement": None,
         "audits": {"audited": 0, "correct": 0, "accuracy": None, "ci95": [0.0, 1.0]},
         "model": None,
         "workers": [],

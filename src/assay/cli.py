@@ -230,26 +230,28 @@ def import_command(
         Path, typer.Argument(exists=True, dir_okay=False, help=".jsonl, .csv or .parquet")
     ],
     project: Annotated[str, typer.Option(help="Project id.")],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="jsonl, csv or parquet (default: from the file's suffix), or a format of "
+            "the project's kind, e.g. coco (boxes) or conll (spans)",
+        ),
+    ] = None,
     batch: Annotated[str | None, typer.Option(help="Batch id (must be staging).")] = None,
     url: Url = DEFAULT_URL,
     key: Key = None,
     chunk_rows: int = 20_000,
 ):
     """Import tasks from a file, streaming it in chunks."""
-    from assay.exchange.task_readers import open_task_file
-
-    try:
-        task_file = open_task_file(file)
-    except ValueError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
     columns = [TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with _client(url, key) as client, Progress(*columns, console=err) as progress:
-        bar = progress.add_task("import", total=task_file.rows_estimate)
+        rows, total = _task_rows(client, file, project, format)
+        bar = progress.add_task("import", total=total)
         try:
             report = client.import_tasks(
                 project,
-                task_file.rows(),
+                rows,
                 batch=batch,
                 chunk_rows=chunk_rows,
                 on_progress=lambda n: progress.advance(bar, n),
@@ -268,10 +270,73 @@ def import_command(
         raise typer.Exit(1)
 
 
+def _task_rows(client: Client, file: Path, project: str, fmt: str | None):
+    """(numbered rows, how many) of a task file, in a generic or the project's kind's format."""
+    from assay.exchange.task_readers import READERS, kind_task_rows, open_task_file
+    from assay.kinds import imports
+
+    try:
+        if fmt is None or fmt in READERS:
+            task_file = open_task_file(file, fmt)
+            return task_file.rows(), task_file.rows_estimate
+        kind = client.get_project(project)["kind"]
+        readers = imports(kind)
+        if fmt not in readers:
+            allowed = sorted([*READERS, *readers])
+            raise ValueError(f"{kind} projects import from one of {allowed}, not {fmt!r}")
+        rows = kind_task_rows(readers[fmt].read(file.read_bytes()))
+        return iter(rows), len(rows)
+    except AssayAPIError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command("kinds")
+def kinds_command(
+    name: Annotated[str | None, typer.Argument(help="One kind, shown in full.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON, with the schemas.")] = False,
+):
+    """List the task kinds: what each takes (params, task, response schemas) and the
+    formats it imports and exports."""
+    import orjson
+
+    from assay.errors import Invalid
+    from assay.kinds import KINDS, describe
+
+    try:
+        found = [describe(name)] if name else [describe(k) for k in KINDS]
+    except Invalid as exc:
+        err.print(f"[red]error:[/] {exc.errors[0].message}")
+        raise typer.Exit(2) from None
+    if as_json or name:
+        shown = found[0] if name else found
+        sys.stdout.write(orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table("kind", "what a worker does", "exports", "imports")
+    for kind in found:
+        table.add_row(
+            kind["name"],
+            kind["summary"],
+            ", ".join(["jsonl", "csv", "parquet", *kind["exports"]]),
+            ", ".join(["jsonl", "csv", "parquet", *kind["imports"]]),
+        )
+    console.print(table)
+    console.print("Schemas: assay kinds NAME (or --json for all).")
+
+
 @app.command("export")
 def export_command(
     project: Annotated[str, typer.Option(help="Project id.")],
-    format: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet")] = "jsonl",
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="jsonl, csv or parquet (every task), or a format of the project's kind "
+            "(results): conll, spacy, coco, yolo, trl, dpo, openai, messages, ...",
+        ),
+    ] = "jsonl",
     output: Annotated[
         Path, typer.Option("-o", "--output", help="File to write ('-': stdout).")
     ] = Path("-"),

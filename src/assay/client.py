@@ -150,6 +150,15 @@ class Client:
 
     # --- quality -------------------------------------------------------------------------
 
+    def kinds(self) -> list[dict[str, Any]]:
+        """The task kinds the server knows, with their schemas and file formats."""
+        return self._call("GET", "/v1/kinds")["items"]
+
+    def upload_media(self, data: bytes, content_type: str = "image/png") -> dict[str, Any]:
+        """Upload an image; returns its `url` (for a task's `image`), width and height."""
+        headers = {"Content-Type": content_type}
+        return self._call("POST", "/v1/media", content=data, headers=headers)
+
     def project_quality(self, project_id: str, method: str | None = None) -> dict[str, Any]:
         """Agreement between workers and each worker's scores."""
         query = self._fields(method=method)

@@ -160,6 +160,11 @@ class TaskFields(Request):
     gold: dict[str, Any] | None = Field(
         None, description="The known answer: makes this a gold task that measures workers"
     )
+    hypothesis: dict[str, Any] | None = Field(
+        None,
+        description="A pre-label in the kind's response format (e.g. a model's answer), "
+        "shown to workers to accept or correct",
+    )
 
 
 class TaskCreate(TaskFields):
@@ -183,6 +188,7 @@ class TaskOut(BaseModel):
     canceled_at: str | None
     callback_succeeded_at: str | None
     gold: dict[str, Any] | None
+    hypothesis: dict[str, Any] | None
 
 
 class RowError(BaseModel):
@@ -272,6 +278,9 @@ class WorkRequest(Request):
 class AssignedTask(BaseModel):
     id: str
     params: dict[str, Any]
+    hypothesis: dict[str, Any] | None = Field(
+        None, description="the pre-label to accept or correct, when the task has one"
+    )
 
 
 class AssignedProject(BaseModel):
@@ -378,6 +387,12 @@ class Agreement(BaseModel):
     fleiss_kappa: Interval
 
 
+class KindAgreement(BaseModel):
+    measure: str
+    value: float | None = Field(description="none while no task has two answers")
+    pairs: int = Field(description="pairs of answers (or coded units) compared")
+
+
 class ReviewScore(BaseModel):
     reviewed: int
     correct: int
@@ -391,8 +406,10 @@ class WorkerQuality(BaseModel):
     agreement: float | None = Field(
         description="share of answers equal to the other workers' majority on the task"
     )
-    model_quality: float = Field(description="chance of a right answer, from `method`")
-    model_quality_ci95: tuple[float, float] = Field(
+    model_quality: float | None = Field(
+        description="chance of a right answer, from `method` (kinds whose answers are categories)"
+    )
+    model_quality_ci95: tuple[float, float] | None = Field(
         description="approximate 95% interval: exact, over the expected right answers"
     )
     gold: GoldScore
@@ -415,7 +432,12 @@ class ProjectQuality(BaseModel):
     answers: int
     tasks: int
     method: str | None = Field(description="the truth inference that scored the workers")
-    agreement: Agreement | None
+    agreement: Agreement | None = Field(
+        description="chance-corrected agreement (kinds whose answers are categories)"
+    )
+    kind_agreement: KindAgreement | None = Field(
+        description="the kind's own agreement measure (e.g. span F1, box IoU)"
+    )
     audits: MeasuredAccuracy = Field(description="customer verdicts on delivered results")
     model: ConsolidationModel | None = Field(
         description="the worker models results are consolidated with (none: majority vote)"

@@ -11,7 +11,7 @@ from assay.api import errors
 from assay.api.lane import QuickLane
 from assay.api.limits import BodySizeLimit, RejectNulInUrl
 from assay.api.responses import OrjsonResponse
-from assay.api.routes import batches, keys, projects, tasks, work, workers
+from assay.api.routes import batches, keys, kinds, media, projects, tasks, work, workers
 from assay.api.timing import ServerTiming
 from assay.dispatcher import Dispatcher
 from assay.engine.refit import Refitter
@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ServerTiming)  # added last: the outermost, so it times the rest
     # Routes are matched in order: the work loop's, by far the most frequent, go first.
-    for module in (work, tasks, projects, batches, workers, keys):
+    for module in (work, tasks, projects, batches, workers, keys, kinds, media):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

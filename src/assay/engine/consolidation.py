@@ -17,7 +17,7 @@ import numpy as np
 import orjson
 from sqlalchemy import Connection
 
-from assay.kinds import answer_keys, consolidate
+from assay.kinds import answer_keys, consolidate, is_categorical
 from assay.quality.adaptive import task_posterior
 from assay.store.sql import Sql, all_rows, one
 
@@ -32,15 +32,15 @@ _MODEL = Sql(
 
 
 def task_result(
-    conn: Connection, project_id: str, kind: str, params: dict, task_id: str
+    conn: Connection, project_id: str, kind: str, params: dict, task_params: dict, task_id: str
 ) -> dict[str, Any]:
     """The task's result now: the consolidated answer with a `confidence` in [0, 1]."""
     rows = all_rows(conn, _ANSWERS, {"project": project_id, "task": task_id})
     answers = [orjson.loads(response) for response, _ in rows]
-    model = one(conn, _MODEL, {"project": project_id})
-    keys = answer_keys(kind, params, answers)
+    model = None if not is_categorical(kind) else one(conn, _MODEL, {"project": project_id})
+    keys = [] if model is None else answer_keys(kind, params, answers)
     if model is None or not set(keys) <= set(labels := orjson.loads(model[0])):
-        return consolidate(kind, params, answers)
+        return consolidate(kind, params, task_params, answers)
     index = {label: i for i, label in enumerate(labels)}
     fallback = orjson.loads(model[2])
     confusion = np.array([orjson.loads(c) if c else fallback for _, c in rows])

@@ -3,7 +3,7 @@
 from typing import Any
 
 from assay.engine.projects import require_project
-from assay.engine.tasks import check_destination, checked_gold, insert_tasks, task_row
+from assay.engine.tasks import check_destination, checked_task, insert_tasks, task_row
 from assay.errors import Invalid
 from assay.exchange.task_rows import parse_body
 from assay.ids import new_ids, utc_now
@@ -25,19 +25,20 @@ def import_tasks(
     parsed = list(parse_body(body))
     ids = iter(new_ids(len(parsed)))
     rejected = 0
-    for line, outcome in parsed:
-        if isinstance(outcome, list):
-            rejected += 1
-            errors.extend(vars(p) for p in outcome)
-            continue
-        try:
-            fields = checked_gold(outcome, batch_id, kind, params)
-            rows.append(task_row(next(ids), project_id, batch_id, fields, now))
-        except Invalid as exc:
-            rejected += 1
-            errors.extend(
-                {"line": line, "field": e.field, "message": e.message} for e in exc.errors
-            )
+    with store.read() as conn:  # for the sizes of uploaded images the tasks refer to
+        for line, outcome in parsed:
+            if isinstance(outcome, list):
+                rejected += 1
+                errors.extend(vars(p) for p in outcome)
+                continue
+            try:
+                fields = checked_task(conn, outcome, batch_id, kind, params)
+                rows.append(task_row(next(ids), project_id, batch_id, fields, now))
+            except Invalid as exc:
+                rejected += 1
+                errors.extend(
+                    {"line": line, "field": e.field, "message": e.message} for e in exc.errors
+                )
     with store.write() as conn:
         check_destination(conn, project_id, batch_id)
         created = insert_tasks(conn, rows)

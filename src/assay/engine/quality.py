@@ -5,6 +5,7 @@ shapes the result for the API. Gold tasks count: their known answers are passed 
 truth inference as fixed truths and give each worker an accuracy on gold.
 """
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import orjson
 
 from assay.engine.audits import measured_accuracy
 from assay.engine.projects import require_project
-from assay.kinds import answer_keys
+from assay.kinds import agreement, answer_keys, is_categorical, matches
 from assay.quality import CATEGORICAL
 from assay.quality.agreement import agreement_report
 from assay.quality.answers import Answers
@@ -27,7 +28,7 @@ BOOTSTRAP_SAMPLES = 500
 # Each answer with what judges it: the gold answer, and the delivered result's verdict.
 _ANSWERS = Sql(
     "SELECT n.task_id, n.worker_id, n.response, n.correct, t.gold, t.response, a.correct,"
-    " n.discarded FROM annotations n JOIN tasks t ON t.id = n.task_id"
+    " n.discarded, t.params FROM annotations n JOIN tasks t ON t.id = n.task_id"
     " LEFT JOIN audits a ON a.task_id = n.task_id"
     " WHERE t.project_id = :project ORDER BY n.id"
 )
@@ -78,15 +79,15 @@ def _scores(
     }
 
 
-def _audit_mark(answer_key: str, result_key: str | None, verdict: int | None) -> bool | None:
-    """Whether an answer was right, as far as the audit of its task's result tells: the
-    result was right (so was an answer equal to it, no other) or it was wrong (so was an
-    answer equal to it; a different one may or may not be right)."""
-    if verdict is None or result_key is None:
+def _audit_mark(agrees: bool, verdict: int | None) -> bool | None:
+    """Whether an answer was right, as far as a verdict on its task's result tells: the
+    result was right (so was an answer that agrees with it, no other) or it was wrong (so
+    was an answer that agrees with it; a different one may or may not be right)."""
+    if verdict is None:
         return None
     if verdict:
-        return answer_key == result_key
-    return False if answer_key == result_key else None
+        return agrees
+    return False if agrees else None
 
 
 def _expected_count_interval(quality: float, answers: int) -> list[float]:
@@ -96,22 +97,17 @@ def _expected_count_interval(quality: float, answers: int) -> list[float]:
     return [float(low), float(high)]
 
 
-def _review_judges(
-    kind: str, params: dict, verdicts: list[tuple]
-) -> dict[tuple[str, bool], tuple[str, int]]:
-    """(task, discarded) -> (answer key, verdict) that judges the answers of that task: a
+def _review_judges(verdicts: list[tuple]) -> dict[tuple[str, bool], tuple[dict, int]]:
+    """(task, discarded) -> (result, verdict) that judges the answers of that task: a
     rejection judges the answers it set aside (the result they made was wrong); the last
     accept or fix judges the answers the task kept (the result, or the fix, is right)."""
-    judged = [
-        orjson.loads(fix if verdict == "fix" else result) for _, verdict, result, fix in verdicts
-    ]
-    keys = answer_keys(kind, params, judged)
     judges = {}
-    for (task, verdict, _, _), key in zip(verdicts, keys, strict=True):
+    for task, verdict, result, fix in verdicts:
+        judged = orjson.loads(fix if verdict == "fix" else result)
         if verdict == "reject":
-            judges[(task, True)] = (key, 0)
+            judges[(task, True)] = (judged, 0)
         else:
-            judges[(task, False)] = (key, 1)
+            judges[(task, False)] = (judged, 1)
     return judges
 
 
@@ -135,64 +131,101 @@ def _model(store: Store, project_id: str) -> dict[str, Any] | None:
 
 
 def project_quality(store: Store, project_id: str, method: str | None = None) -> dict[str, Any]:
-    """Agreement (with bootstrap 95% intervals) and per-worker scores of a project."""
+    """Agreement (with bootstrap 95% intervals) and per-worker scores of a project.
+
+    Every kind gets its own agreement measure and each worker's gold, audit and review
+    scores; kinds whose answers are categories also get truth inference, Krippendorff's
+    alpha and Fleiss' kappa with intervals, and model-based worker quality."""
     with store.read() as conn:
         kind, params = require_project(conn, project_id)
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
         verdicts = all_rows(conn, _REVIEWS, {"project": project_id})
-    if not rows:
-        return {
-            "project": project_id,
-            "answers": 0,
-            "tasks": 0,
-            "method": None,
+    report = {
+        "project": project_id,
+        "answers": len(rows),
+        "tasks": len({r[0] for r in rows}),
+        "method": None,
+        "agreement": None,
+        "kind_agreement": _kind_agreement(kind, params, rows),
+        "audits": _project_audits(store, project_id),
+        "model": _model(store, project_id),
+        "workers": _judged_scores(kind, params, rows, verdicts),
+    }
+    if rows and is_categorical(kind):
+        report |= _inferred_scores(kind, params, rows, method, report["workers"])
+    return report
+
+
+def _kind_agreement(kind: str, params: dict, rows: list[tuple]) -> dict[str, Any] | None:
+    """The kind's own agreement measure over the answers each task kept."""
+    by_task: dict[str, tuple[dict, list]] = {}
+    for r in rows:
+        if not r[7]:
+            by_task.setdefault(r[0], (orjson.loads(r[8]), []))[1].append(orjson.loads(r[2]))
+    if not by_task:
+        return None
+    found = agreement(kind, params, list(by_task.values()))
+    return {"measure": found.measure, "value": found.value, "pairs": found.pairs}
+
+
+def _judged_scores(
+    kind: str, params: dict, rows: list[tuple], verdicts: list[tuple]
+) -> list[dict[str, Any]]:
+    """Each worker's answers and how many of them gold, audits and reviews found right."""
+    judges = _review_judges(verdicts)
+
+    def agrees(r: tuple, result: dict) -> bool:
+        task_params = orjson.loads(r[8])
+        return matches(kind, params, task_params, orjson.loads(r[2]), result)
+
+    audit_marks, review_marks = [], []
+    for r in rows:
+        audited = r[6] is not None and r[5] is not None
+        audit_marks.append(
+            (r[1], _audit_mark(agrees(r, orjson.loads(r[5])), r[6]) if audited else None)
+        )
+        judge = judges.get((r[0], bool(r[7])))
+        review_marks.append(
+            (r[1], None if judge is None else _audit_mark(agrees(r, judge[0]), judge[1]))
+        )
+    worker_ids = sorted({r[1] for r in rows})
+    counts = Counter(r[1] for r in rows)
+    gold = _scores(worker_ids, [(r[1], _gold_mark(r[3])) for r in rows], "answered")
+    audits = _scores(worker_ids, audit_marks, "audited")
+    reviews = _scores(worker_ids, review_marks, "reviewed")
+    return [
+        {
+            "worker": worker,
+            "answers": counts[worker],
             "agreement": None,
-            "audits": measured_accuracy(0, 0),
-            "model": _model(store, project_id),
-            "workers": [],
+            "model_quality": None,
+            "model_quality_ci95": None,
+            "gold": gold[worker],
+            "audits": audits[worker],
+            "reviews": reviews[worker],
         }
-    answers, keys, gold = encode_answers(kind, params, rows)
+        for worker in worker_ids
+    ]
+
+
+def _inferred_scores(
+    kind: str, params: dict, rows: list[tuple], method: str | None, workers: list[dict]
+) -> dict[str, Any]:
+    """Truth inference over the answers as categories: the method, the chance-corrected
+    agreement, and each worker's model-based quality and agreement with the majority."""
+    answers, _, gold = encode_answers(kind, params, rows)
     method = method or default_method(answers)
     fit = CATEGORICAL[method](answers, gold)
     report = agreement_report(answers, samples=BOOTSTRAP_SAMPLES)
     counts = np.bincount(answers.worker, minlength=answers.n_workers)
-    gold_scores = _scores(answers.workers, [(r[1], _gold_mark(r[3])) for r in rows], "answered")
-    results = {r[0]: orjson.loads(r[5]) for r in rows if r[5] is not None and r[6] is not None}
-    result_keys = dict(zip(results, answer_keys(kind, params, list(results.values())), strict=True))
-    audit_marks = [
-        (r[1], _audit_mark(key, result_keys.get(r[0]), r[6]))
-        for r, key in zip(rows, keys, strict=True)
-    ]
-    audit_scores = _scores(answers.workers, audit_marks, "audited")
-    judges = _review_judges(kind, params, verdicts)
-    review_marks = [
-        (r[1], _audit_mark(key, *judges.get((r[0], bool(r[7])), (None, None))))
-        for r, key in zip(rows, keys, strict=True)
-    ]
-    review_scores = _scores(answers.workers, review_marks, "reviewed")
-    workers = [
-        {
-            "worker": worker,
-            "answers": int(counts[i]),
-            "agreement": report["workers"][worker],
-            "model_quality": float(fit.worker_quality[i]),
-            "model_quality_ci95": _expected_count_interval(fit.worker_quality[i], counts[i]),
-            "gold": gold_scores[worker],
-            "audits": audit_scores[worker],
-            "reviews": review_scores[worker],
-        }
-        for i, worker in enumerate(answers.workers)
-    ]
+    for i, worker in enumerate(workers):  # both in sorted worker id order
+        worker["agreement"] = report["workers"][worker["worker"]]
+        worker["model_quality"] = float(fit.worker_quality[i])
+        worker["model_quality_ci95"] = _expected_count_interval(fit.worker_quality[i], counts[i])
     return {
-        "project": project_id,
-        "answers": len(rows),
-        "tasks": answers.n_tasks,
         "method": method,
         "agreement": {
             "krippendorff_alpha": report["krippendorff_alpha"],
             "fleiss_kappa": report["fleiss_kappa"],
         },
-        "audits": _project_audits(store, project_id),
-        "model": _model(store, project_id),
-        "workers": workers,
     }

@@ -22,6 +22,7 @@ import orjson
 from assay.engine.quality import default_method, encode_answers
 from assay.engine.removals import remove_weak_workers
 from assay.ids import utc_now
+from assay.kinds import is_categorical
 from assay.quality import CATEGORICAL
 from assay.quality.dawid_skene import SMOOTHING, confusion_matrices, shrunk_confusions
 from assay.store.db import Store
@@ -64,7 +65,7 @@ def refit_project(store: Store, project_id: str) -> str | None:
         kind, params, chosen, min_quality = one(conn, _PROJECT, {"project": project_id})
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
     params = orjson.loads(params)
-    if not rows:
+    if not rows or not is_categorical(kind):
         return None
     answers, _, gold = encode_answers(kind, params, rows)
     method = chosen or default_method(answers)

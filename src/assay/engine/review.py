@@ -33,7 +33,7 @@ from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, claim_statements, one, run
 
 _CANDIDATE = (
-    "SELECT t.id, t.params, t.response, t.priority FROM tasks t"
+    "SELECT t.id, t.params, t.hypothesis, t.response, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.status = 'in_review' AND t.leases = 0"
     + NOT_OFFERED
     + " ORDER BY t.priority DESC, t.id LIMIT 1"
@@ -53,11 +53,11 @@ def next_review(store: Store, worker: Worker, project_id: str | None) -> dict | 
         best = best_candidate(conn, worker, project_id, _CANDIDATES[store.dialect])
         if best is None:
             return None
-        (task_id, params, result, _), project, _ = best
+        (task_id, params, hypothesis, result, _), project, _ = best
         assignment = lease(conn, worker, task_id, project, now, "review")
         run(conn, _HOLD, {"task": task_id})
         answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS, {"task": task_id})]
-    return worker_view(assignment, params, project) | {
+    return worker_view(assignment, params, hypothesis, project) | {
         "stage": "review",
         "result": orjson.loads(result),
         "answers": answers,
@@ -71,6 +71,7 @@ _CONTEXT_COLUMNS = (
     "project_id",
     "kind",
     "params",
+    "task_params",
     "project_url",
     "task_status",
     "result",
@@ -85,7 +86,7 @@ _CONTEXT_COLUMNS = (
     "reviewed_at",
 )
 _CONTEXT = (
-    "SELECT a.task_id, a.status, a.stage, p.id, p.kind, p.params, p.callback_url,"
+    "SELECT a.task_id, a.status, a.stage, p.id, p.kind, p.params, t.params, p.callback_url,"
     " t.status, t.response, t.answers, t.batch_id, t.callback_url, b.callback_url,"
     " r.id, r.verdict, r.response, r.reason, r.created_at"
     " FROM assignments a"
@@ -142,7 +143,8 @@ def review(
         if verdict == "fix":
             if response is None:
                 raise Invalid([FieldError("response", "a fix needs the corrected response")])
-            fixed = validate_response(ctx["kind"], params, response)
+            task_params = orjson.loads(ctx["task_params"])
+            fixed = validate_response(ctx["kind"], params, task_params, response)
         if ctx["review_id"] is not None:
             stored = None if ctx["fixed"] is None else orjson.loads(ctx["fixed"])
             if (ctx["verdict"], stored) != (verdict, fixed):

@@ -6,12 +6,13 @@ import orjson
 from sqlalchemy import Connection, select, update
 
 from assay.engine.batches import close_batch_if_done, open_batch_for_tasks
+from assay.engine.media import with_media_size
 from assay.engine.pagination import fetch_page
 from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS
 from assay.ids import new_id, utc_now
-from assay.kinds import validate_response
+from assay.kinds import validate_response, validate_task
 from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, run_many
 from assay.store.tables import tasks
@@ -41,6 +42,7 @@ INSERT_COLUMNS = (
     "created_at",
     "ready",
     "gold",
+    "hypothesis",
 )
 """What a new task binds; the rest start NULL. Binding fewer values is measurably faster."""
 
@@ -86,6 +88,7 @@ def task_row(
         now,
         int(batch_id is None),  # a staging batch's tasks wait for its finalize
         _encode(fields, "gold"),
+        _encode(fields, "hypothesis"),
     )
 
 
@@ -122,15 +125,25 @@ def check_destination(
     return settings
 
 
-def checked_gold(
-    fields: dict[str, Any], batch_id: str | None, kind: str, params: dict[str, Any]
+def checked_task(
+    conn: Connection,
+    fields: dict[str, Any],
+    batch_id: str | None,
+    kind: str,
+    params: dict[str, Any],
 ) -> dict[str, Any]:
-    """The task's fields with its gold answer validated against the project's kind."""
-    if fields.get("gold") is None:
-        return fields
-    if batch_id is not None:
+    """The task's fields with its params (sizes of uploaded images filled in), gold answer
+    and hypothesis validated against the project's kind."""
+    task_params = with_media_size(conn, fields["params"])
+    checked = fields | {"params": validate_task(kind, params, task_params)}
+    for answer in ("gold", "hypothesis"):
+        if fields.get(answer) is not None:
+            checked[answer] = validate_response(
+                kind, params, checked["params"], fields[answer], answer
+            )
+    if checked.get("gold") is not None and batch_id is not None:
         raise Invalid([FieldError("gold", "gold tasks are not part of batches")])
-    return fields | {"gold": validate_response(kind, params, fields["gold"], "gold")}
+    return checked
 
 
 # A slot given back makes the task open again, whatever it was.
@@ -155,7 +168,7 @@ def create_task(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
     """Create one task. A unique_id already used in the project raises a 409 naming the task."""
     with store.write() as conn:
         kind, params = check_destination(conn, spec["project"], spec.get("batch"))
-        spec = checked_gold(spec, spec.get("batch"), kind, params)
+        spec = checked_task(conn, spec, spec.get("batch"), kind, params)
         row = task_row(new_id(), spec["project"], spec.get("batch"), spec, utc_now())
         if insert_tasks(conn, [row]) == 0:
             existing = existing_task_id(conn, spec["project"], spec["unique_id"])

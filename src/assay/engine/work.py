@@ -66,7 +66,7 @@ NOT_OFFERED = (
 )
 # The terms repeat the partial index ix_tasks_queue as it is written, so it is used.
 _CANDIDATE = (
-    "SELECT t.id, t.params, t.priority FROM tasks t"
+    "SELECT t.id, t.params, t.hypothesis, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.status = 'pending' AND t.ready = 1"
     " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < COALESCE(t.target, :overlap)"
     + NOT_OFFERED
@@ -75,7 +75,7 @@ _CANDIDATE = (
 _CANDIDATES = claim_statements(_CANDIDATE)
 # Gold has no slots to guard, so it is not locked: every worker may answer it.
 _GOLD_CANDIDATE = Sql(
-    "SELECT t.id, t.params, t.priority FROM tasks t"
+    "SELECT t.id, t.params, t.hypothesis, t.priority FROM tasks t"
     " WHERE t.project_id = :project_id AND t.gold IS NOT NULL AND t.status = 'pending'"
     + NOT_OFFERED
     + " ORDER BY t.id LIMIT 1"
@@ -108,11 +108,16 @@ def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> 
     return [r for r in rows if set(orjson.loads(r["required_skills"])) <= worker.skills]
 
 
-def worker_view(assignment: dict, task_params: str, project: dict) -> dict[str, Any]:
+def worker_view(
+    assignment: dict, task_params: str, hypothesis: str | None, project: dict
+) -> dict[str, Any]:
     """What the worker sees of an assignment: the same shape for every task."""
+    task = {"id": assignment["task_id"], "params": orjson.loads(task_params)}
+    if hypothesis is not None:
+        task["hypothesis"] = orjson.loads(hypothesis)
     return {
         "id": assignment["id"],
-        "task": {"id": assignment["task_id"], "params": orjson.loads(task_params)},
+        "task": task,
         "project": {
             "id": project["id"],
             "kind": project["kind"],
@@ -137,12 +142,13 @@ def next_assignment(
         best = best_candidate(conn, worker, project_id, _CANDIDATES[store.dialect])
         if best is None:
             return None
-        (task_id, params, _), project, values = best
+        task, project, values = best
         if rng.random() < project["gold_rate"]:
-            task_id, params, _ = one(conn, _GOLD_CANDIDATE, values) or (task_id, params, 0)
+            task = one(conn, _GOLD_CANDIDATE, values) or task
+        task_id, params, hypothesis, _ = task
         assignment = lease(conn, worker, task_id, project, now, "label")
         run(conn, _TAKE_SLOT, {"task": task_id, "overlap": project["overlap"]})
-        return worker_view(assignment, params, project)
+        return worker_view(assignment, params, hypothesis, project)
 
 
 def best_candidate(
@@ -235,6 +241,7 @@ _SUBMIT_COLUMNS = (
     "project_id",
     "kind",
     "params",
+    "task_params",
     "overlap",
     "max_overlap",
     "target_confidence",
@@ -255,7 +262,7 @@ _SUBMIT_COLUMNS = (
     "stored_created_at",
 )
 _SUBMIT_CONTEXT = (
-    "SELECT a.task_id, a.status, p.id, p.kind, p.params, p.overlap, p.max_overlap,"
+    "SELECT a.task_id, a.status, p.id, p.kind, p.params, t.params, p.overlap, p.max_overlap,"
     " p.target_confidence, p.review_rate, p.review_below, p.callback_url,"
     " t.status, t.answers, t.leases, t.target, t.gold, t.batch_id, t.callback_url,"
     " b.callback_url,"
@@ -313,7 +320,8 @@ def submit(
             raise NotFound("assignment", assignment_id)
         ctx = dict(zip(_SUBMIT_COLUMNS, row, strict=True))
         params = orjson.loads(ctx["params"])
-        answer = validate_response(ctx["kind"], params, response)
+        task_params = orjson.loads(ctx["task_params"])
+        answer = validate_response(ctx["kind"], params, task_params, response)
         if ctx["stored_id"] is not None:
             if orjson.loads(ctx["stored_response"]) != answer:
                 raise Conflict("already_answered", "this task was already answered differently")
@@ -347,7 +355,9 @@ def submit(
             "duration_ms": duration_ms,
             "created_at": now,
             # Gold is scored on arrival; it never completes, so it never calls back.
-            "correct": None if gold is None else int(matches(ctx["kind"], params, answer, gold)),
+            "correct": None
+            if gold is None
+            else int(matches(ctx["kind"], params, task_params, answer, gold)),
         }
         run(conn, _ANSWER, annotation)
         run(conn, _END_ASSIGNMENT, {"assignment": assignment_id, "status": "submitted", "now": now})
@@ -356,14 +366,21 @@ def submit(
                 conn, _COUNT_ANSWER, {"task": ctx["task_id"], "held": int(holds_slot), "need": need}
             )
             if ctx["answers"] + 1 >= need:
-                _settle(conn, ctx, params, ctx["answers"] + 1, now)
+                _settle(conn, ctx, params, task_params, ctx["answers"] + 1, now)
     return _annotation_view(annotation, answer)
 
 
-def _settle(conn: Connection, ctx: dict[str, Any], params: dict, answers: int, now: str) -> None:
+def _settle(
+    conn: Connection,
+    ctx: dict[str, Any],
+    params: dict,
+    task_params: dict,
+    answers: int,
+    now: str,
+) -> None:
     """The task has the answers it needed: complete it, unless adaptive overlap finds its
     result not sure enough yet and there is room for another answer."""
-    result = task_result(conn, ctx["project_id"], ctx["kind"], params, ctx["task_id"])
+    result = task_result(conn, ctx["project_id"], ctx["kind"], params, task_params, ctx["task_id"])
     adaptive = ctx["target_confidence"] is not None
     if (
         adaptive

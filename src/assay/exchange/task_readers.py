@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from assay.exchange.task_writers import EXPORT_COLUMNS
 
-TASK_FIELDS = ("unique_id", "metadata", "callback_url", "priority", "gold")
+TASK_FIELDS = ("unique_id", "metadata", "callback_url", "priority", "gold", "hypothesis")
 EXPORT_ONLY = frozenset(EXPORT_COLUMNS) - set(TASK_FIELDS) - {"params"}
 READ_BLOCK = 1 << 20
 
@@ -32,9 +32,10 @@ class TaskFile:
         return READERS[self.format](self.path)
 
 
-def open_task_file(path: str | Path) -> TaskFile:
+def open_task_file(path: str | Path, fmt: str | None = None) -> TaskFile:
+    """A task file in `fmt` (jsonl, csv or parquet), by default the one its suffix names."""
     path = Path(path)
-    fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(
+    fmt = fmt or {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(
         path.suffix.lower()
     )
     if fmt is None:
@@ -81,7 +82,7 @@ def task_object(record: dict[str, Any]) -> dict[str, Any]:
         if column in EXPORT_ONLY or column == "params" or value is None or value == "":
             continue
         if column in TASK_FIELDS:
-            json_valued = column in ("metadata", "priority", "gold")
+            json_valued = column in ("metadata", "priority", "gold", "hypothesis")
             task[column] = _json_or_text(value) if json_valued else value
         else:
             extra[column] = value
@@ -105,3 +106,8 @@ def read_parquet(path: Path) -> Iterator[tuple[int, bytes]]:
 
 
 READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
+
+
+def kind_task_rows(tasks: Iterator[dict[str, Any]]) -> list[tuple[int, bytes]]:
+    """Tasks a kind's reader made (from COCO, CoNLL, ...) as numbered, encoded rows."""
+    return [(number, orjson.dumps(task)) for number, task in enumerate(tasks, start=1)]

@@ -27,8 +27,9 @@ EXPORT_COLUMNS = (
     "canceled_at",
     "callback_succeeded_at",
     "gold",
+    "hypothesis",
 )
-JSON_COLUMNS = frozenset({"params", "metadata", "response", "gold"})
+JSON_COLUMNS = frozenset({"params", "metadata", "response", "gold", "hypothesis"})
 FORMATS = {
     "jsonl": "application/x-ndjson",
     "csv": "text/csv; charset=utf-8",

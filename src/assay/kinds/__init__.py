@@ -150,3 +150,19 @@ def settings_model(kind_name: str, params: dict[str, Any]) -> BaseModel:
     """The project's params as the kind's model (what exporters are given)."""
     kind = KINDS[kind_name]
     return _settings(kind, params)
+
+
+def describe(kind_name: str) -> dict[str, Any]:
+    """A kind as clients see it: what it is, its JSON schemas and its file formats."""
+    kind = get_kind(kind_name)
+    return {
+        "name": kind.name,
+        "summary": kind.summary,
+        "widget": kind.widget,
+        "categorical": kind.answer_key is not None,
+        "params_schema": kind.params_model.model_json_schema(),
+        "task_schema": kind.task_model.model_json_schema(),
+        "response_schema": kind.response_model.model_json_schema(),
+        "exports": sorted(kind.exports),
+        "imports": sorted(kind.imports),
+    }

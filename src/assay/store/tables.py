@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -108,6 +109,8 @@ tasks = Table(
     Column("callback_succeeded_at", String(32)),
     # The known answer of a gold (evaluation) task; NULL for customer tasks.
     Column("gold", Text),
+    # A pre-label in the kind's response format, shown to workers to accept or correct.
+    Column("hypothesis", Text),
     Index("ix_tasks_project", "project_id", "id"),
     # The work queue: what a claim scans, in the order it serves.
     Index(
@@ -328,4 +331,18 @@ reviews = Table(
     Column("created_at", String(32), nullable=False),
     UniqueConstraint("assignment_id", name="ux_reviews_assignment"),
     Index("ix_reviews_task", "task_id"),
+)
+
+# Uploaded media (images a task shows), kept in the database so every server process and
+# every backup has them. The id is the content's SHA-256: uploading a file again is a no-op.
+media = Table(
+    "media",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("content_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
 )

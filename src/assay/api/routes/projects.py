@@ -129,16 +129,24 @@ async def import_tasks(
 )
 def export_tasks(
     project_id: str,
-    format: Annotated[str, Query(pattern="^(jsonl|csv|parquet)$")] = "jsonl",
+    format: Annotated[
+        str,
+        Query(
+            max_length=32,
+            description="jsonl, csv or parquet (every task as stored), or a format of the "
+            "project's kind (completed tasks' results), e.g. conll, coco, yolo, trl",
+        ),
+    ] = "jsonl",
     status: TaskStatus | None = None,
     batch: str | None = None,
     include_gold: bool = False,
     store: Store = Depends(store_of),
 ):
     """Stream the project's tasks (with results once completed) in id order."""
-    exports.check_export(store, project_id)
+    plan = exports.plan_export(store, project_id, format)
+    filename = f"{project_id}.{plan.suffix}"
     return StreamingResponse(
-        exports.export_tasks(store, project_id, format, status, batch, include_gold),
-        media_type=FORMATS[format],
-        headers={"Content-Disposition": f'attachment; filename="{project_id}.{format}"'},
+        exports.export_tasks(store, plan, status, batch, include_gold),
+        media_type=plan.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
