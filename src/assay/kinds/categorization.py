@@ -5,39 +5,142 @@ majority: the most chosen label wins, ties going to the label listed first in pa
 confidence is the winner's share. With multi, each label is in the result when more
 than half the workers chose it; confidence is the mean, over labels, of the share that
 agrees with the decision.
+
+Taxonomy: instead of flat `labels` a project may give `taxonomy`, a tree of label names
+as nested objects ({"animal": {"dog": {}, "cat": {}}, "vehicle": {}}; a leaf maps to {}).
+Every node is a label and names are unique across the tree (a repeat is named by its
+path, e.g. `taxonomy.vehicle.dog`). `labels` is then derived: the nodes in pre-order
+(depth first, children in the order given), which is what the stored params hold; a
+project may leave `labels` out or give exactly that list, anything else is an error.
+`leaves_only` (default true) makes answers name leaves; without it any node is an answer.
+A taxonomy takes one label per answer (`multi` is refused with it) and needs at least
+two answerable labels.
+
+Consolidation with a taxonomy backs off: an answer falls under its label and every
+ancestor of it; the result is the deepest node that a strict majority of answers fall
+under (a leaf when one has a strict majority), confidence the share of answers under it.
+Nodes with a strict majority form one root-to-node chain, so the deepest is unique. When
+not even a root has a strict majority, the flat rule decides (plurality, ties to the
+earlier node in pre-order). A backed-off result may name an inner node even under
+`leaves_only`. Gold matching, answer keys and agreement stay on the exact label.
+
+Without a taxonomy the stored params keep their flat shape ({labels, multi}).
 """
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, Self
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+from typing_extensions import TypeAliasType
 
-from assay.errors import FieldError
+from assay.errors import FieldError, field_path
 from assay.kinds.base import Agreement, AnyItem, Kind
 from assay.quality.agreement import json_number, krippendorff_alpha
 from assay.quality.answers import Answers
 from assay.text import Text
 
+MAX_LABELS = 1000
 Label = Annotated[Text, Field(min_length=1, max_length=200)]
+Taxonomy = TypeAliasType("Taxonomy", dict[Label, "Taxonomy"])
+"""Label name -> its children; a leaf maps to {}."""
+
+Path = tuple[str, ...]
+
+
+def taxonomy_nodes(taxonomy: Taxonomy) -> Iterator[tuple[Path, Taxonomy]]:
+    """Every node as (path from its root, its children), in pre-order."""
+    stack: list[tuple[Path, Taxonomy]] = [((name,), kids) for name, kids in taxonomy.items()]
+    stack.reverse()
+    while stack:
+        path, children = stack.pop()
+        yield path, children
+        stack.extend(((*path, name), kids) for name, kids in reversed(children.items()))
 
 
 class CategorizationParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    labels: Annotated[list[Label], Field(min_length=2, max_length=1000)]
+    labels: Annotated[list[Label], Field(min_length=2, max_length=MAX_LABELS)] = []
+    """Required without a taxonomy; derived from it (pre-order) with one."""
     multi: bool = False
+    taxonomy: Taxonomy | None = None
+    leaves_only: bool = True
+    """With a taxonomy: answers must name leaves."""
+
+    @model_validator(mode="after")
+    def _derive_labels(self) -> Self:
+        if self.taxonomy is not None and "labels" not in self.model_fields_set:
+            self.labels = [path[-1] for path, _ in taxonomy_nodes(self.taxonomy)]
+        return self
+
+    @model_serializer(mode="wrap")
+    def _flat_without_taxonomy(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if self.taxonomy is None:
+            data.pop("taxonomy", None)
+            data.pop("leaves_only", None)
+        return data
+
+    def nodes(self) -> dict[str, tuple[Path, Taxonomy]]:
+        """Each taxonomy node's path from its root and its children, by name."""
+        return {path[-1]: (path, kids) for path, kids in taxonomy_nodes(self.taxonomy or {})}
+
+
+def repeated_labels(labels: Sequence[str], path: str = "labels") -> list[FieldError]:
+    """Each repeat of a label, named by its index under `path`."""
+    seen: set[str] = set()
+    errors = []
+    for i, label in enumerate(labels):
+        if label in seen:
+            errors.append(FieldError(f"{path}[{i}]", f"label {label!r} is repeated"))
+        seen.add(label)
+    return errors
 
 
 def check_params(params: CategorizationParams) -> list[FieldError]:
-    """Labels must be distinct; each repeat is named by its index."""
-    seen: set[str] = set()
+    """Flat: labels given and distinct, each repeat named by its index. With a taxonomy:
+    see `check_taxonomy`."""
+    if params.taxonomy is not None:
+        return check_taxonomy(params, params.taxonomy)
+    if "labels" not in params.model_fields_set:
+        return [FieldError("labels", "give 2+ distinct labels, or a taxonomy")]
+    if "leaves_only" in params.model_fields_set:
+        return [FieldError("leaves_only", "only applies to a project with a taxonomy")]
+    return repeated_labels(params.labels)
+
+
+def check_taxonomy(params: CategorizationParams, taxonomy: Taxonomy) -> list[FieldError]:
+    """Names unique across the tree (a repeat named by its path), labels derived or equal
+    to the pre-order, one label per answer, 2..MAX_LABELS labels with 2+ answerable."""
+    nodes = list(taxonomy_nodes(taxonomy))
+    first: dict[str, Path] = {}
     errors = []
-    for i, label in enumerate(params.labels):
-        if label in seen:
-            errors.append(FieldError(f"labels[{i}]", f"label {label!r} is repeated"))
-        seen.add(label)
+    for path, _ in nodes:
+        if path[-1] in first:
+            where = field_path(("taxonomy", *first[path[-1]]))
+            message = f"label {path[-1]!r} is repeated (first at {where})"
+            errors.append(FieldError(field_path(("taxonomy", *path)), message))
+        first.setdefault(path[-1], path)
+    if params.labels != [path[-1] for path, _ in nodes]:
+        message = "with a taxonomy leave labels out, or list every node in pre-order"
+        errors.append(FieldError("labels", message))
+    if params.multi:
+        errors.append(FieldError("multi", "a taxonomy takes one label per answer"))
+    answerable = sum(not kids or not params.leaves_only for _, kids in nodes)
+    if answerable < 2:
+        kind = "leaves" if params.leaves_only else "labels"
+        errors.append(FieldError("taxonomy", f"needs at least 2 {kind} to choose from"))
+    if len(nodes) > MAX_LABELS:
+        errors.append(FieldError("taxonomy", f"has {len(nodes)} labels; at most {MAX_LABELS}"))
     return errors
 
 
@@ -57,7 +160,7 @@ def check_response(
             return [FieldError("label", 'give exactly one label as {"label": ...}')]
         if response.label not in allowed:
             return [FieldError("label", f"{response.label!r} is not one of the project's labels")]
-        return []
+        return check_leaf(params, response.label)
     if response.labels is None or response.label is not None:
         return [FieldError("labels", 'this project takes several labels: {"labels": [...]}')]
     errors = []
@@ -73,14 +176,46 @@ def check_response(
     return errors
 
 
+def check_leaf(params: CategorizationParams, label: str) -> list[FieldError]:
+    """With a taxonomy and leaves_only, the label must be a leaf."""
+    if params.taxonomy is None or not params.leaves_only:
+        return []
+    _, children = params.nodes()[label]
+    if not children:
+        return []
+    some = ", ".join(repr(name) for name in list(children)[:5])
+    return [FieldError("label", f"{label!r} is not a leaf; pick one under it, e.g. {some}")]
+
+
 def consolidate(
     params: CategorizationParams, task: AnyItem, answers: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
+    if params.multi:
+        return consolidate_multi(params, answers)
+    if params.taxonomy is not None and (deepest := majority_node(params, answers)):
+        return deepest
+    votes = Counter(a["label"] for a in answers)
+    winner = max(params.labels, key=lambda label: (votes[label], -params.labels.index(label)))
+    return {"label": winner, "confidence": votes[winner] / len(answers)}
+
+
+def majority_node(
+    params: CategorizationParams, answers: Sequence[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The deepest taxonomy node more than half the answers fall under, or None."""
+    nodes = params.nodes()
+    under = Counter(name for answer in answers for name in nodes[answer["label"]][0])
+    held = [name for name in params.labels if under[name] * 2 > len(answers)]
+    if not held:
+        return None
+    deepest = max(held, key=lambda name: len(nodes[name][0]))
+    return {"label": deepest, "confidence": under[deepest] / len(answers)}
+
+
+def consolidate_multi(
+    params: CategorizationParams, answers: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
     n = len(answers)
-    if not params.multi:
-        votes = Counter(a["label"] for a in answers)
-        winner = max(params.labels, key=lambda label: (votes[label], -params.labels.index(label)))
-        return {"label": winner, "confidence": votes[winner] / n}
     shares = {label: 0 for label in params.labels}
     for answer in answers:
         for label in answer["labels"]:
@@ -124,7 +259,7 @@ def agreement(
 
 KIND = Kind(
     name="categorization",
-    summary="pick one label (or several) from the project's label set",
+    summary="pick one label (or several) from the project's label set, or from a taxonomy",
     widget="labels",
     params_model=CategorizationParams,
     task_model=AnyItem,
