@@ -5,9 +5,8 @@ import io
 import secrets
 
 import httpx
-from PIL import Image
-
 from conftest import assert_problem, cat_dog_project
+from PIL import Image
 
 
 def _png(width: int, height: int) -> bytes:

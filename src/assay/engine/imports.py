@@ -7,6 +7,7 @@ from assay.engine.tasks import check_destination, checked_task, insert_tasks, ta
 from assay.errors import Invalid
 from assay.exchange.task_rows import parse_body
 from assay.ids import new_ids, utc_now
+from assay.kinds import TaskChecker
 from assay.store.db import Store
 
 
@@ -25,6 +26,7 @@ def import_tasks(
     parsed = list(parse_body(body))
     ids = iter(new_ids(len(parsed)))
     rejected = 0
+    checker = TaskChecker(kind, params)
     with store.read() as conn:  # for the sizes of uploaded images the tasks refer to
         for line, outcome in parsed:
             if isinstance(outcome, list):
@@ -32,7 +34,7 @@ def import_tasks(
                 errors.extend(vars(p) for p in outcome)
                 continue
             try:
-                fields = checked_task(conn, outcome, batch_id, kind, params)
+                fields = checked_task(conn, outcome, batch_id, checker)
                 rows.append(task_row(next(ids), project_id, batch_id, fields, now))
             except Invalid as exc:
                 rejected += 1

@@ -12,7 +12,7 @@ from assay.engine.projects import require_project
 from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS
 from assay.ids import new_id, utc_now
-from assay.kinds import validate_response, validate_task
+from assay.kinds import TaskChecker
 from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, run_many
 from assay.store.tables import tasks
@@ -126,21 +126,14 @@ def check_destination(
 
 
 def checked_task(
-    conn: Connection,
-    fields: dict[str, Any],
-    batch_id: str | None,
-    kind: str,
-    params: dict[str, Any],
+    conn: Connection, fields: dict[str, Any], batch_id: str | None, checker: TaskChecker
 ) -> dict[str, Any]:
     """The task's fields with its params (sizes of uploaded images filled in), gold answer
     and hypothesis validated against the project's kind."""
-    task_params = with_media_size(conn, fields["params"])
-    checked = fields | {"params": validate_task(kind, params, task_params)}
+    checked = fields | {"params": checker.task(with_media_size(conn, fields["params"]))}
     for answer in ("gold", "hypothesis"):
         if fields.get(answer) is not None:
-            checked[answer] = validate_response(
-                kind, params, checked["params"], fields[answer], answer
-            )
+            checked[answer] = checker.answer(checked["params"], fields[answer], answer)
     if checked.get("gold") is not None and batch_id is not None:
         raise Invalid([FieldError("gold", "gold tasks are not part of batches")])
     return checked
@@ -168,7 +161,7 @@ def create_task(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
     """Create one task. A unique_id already used in the project raises a 409 naming the task."""
     with store.write() as conn:
         kind, params = check_destination(conn, spec["project"], spec.get("batch"))
-        spec = checked_task(conn, spec, spec.get("batch"), kind, params)
+        spec = checked_task(conn, spec, spec.get("batch"), TaskChecker(kind, params))
         row = task_row(new_id(), spec["project"], spec.get("batch"), spec, utc_now())
         if insert_tasks(conn, [row]) == 0:
             existing = existing_task_id(conn, spec["project"], spec["unique_id"])

@@ -67,15 +67,34 @@ def _task(kind: Kind, task_params: dict[str, Any]) -> BaseModel:
     return kind.task_model.model_validate(task_params)
 
 
+class TaskChecker:
+    """Checks the tasks of one project against its kind; the project's params are
+    validated once, not per task (an import checks many thousands)."""
+
+    def __init__(self, kind_name: str, params: dict[str, Any]):
+        self.kind = KINDS[kind_name]
+        self.settings = _settings(self.kind, params)
+
+    def task(self, task_params: Any, field: str = "params") -> dict[str, Any]:
+        """A task's params validated against what the kind needs; errors name their path
+        under `field`. Returns the params as given (coerced), extra keys kept."""
+        model = _checked(self.kind.task_model, task_params, field)
+        _raise_problems(self.kind.check_task(self.settings, model), field)
+        return model.model_dump(exclude_unset=True)
+
+    def answer(self, task_params: dict[str, Any], response: Any, field: str) -> Answer:
+        """An answer (a worker's, a gold one or a hypothesis) validated against the kind,
+        the project's params and the task; errors name their path under `field`."""
+        model = _checked(self.kind.response_model, response, field)
+        task = _task(self.kind, task_params)
+        _raise_problems(self.kind.check_response(self.settings, task, model), field)
+        return model.model_dump(exclude_none=True)
+
+
 def validate_task(
     kind_name: str, params: dict[str, Any], task_params: Any, field: str = "params"
 ) -> dict[str, Any]:
-    """Validate a task's params against what the kind needs; errors name their path under
-    `field`. Returns the params as given (coerced), extra keys kept."""
-    kind = KINDS[kind_name]
-    model = _checked(kind.task_model, task_params, field)
-    _raise_problems(kind.check_task(_settings(kind, params), model), field)
-    return model.model_dump(exclude_unset=True)
+    return TaskChecker(kind_name, params).task(task_params, field)
 
 
 def validate_response(
@@ -85,14 +104,7 @@ def validate_response(
     response: Any,
     field: str = "response",
 ) -> Answer:
-    """Validate one answer (a worker's, a gold one or a hypothesis) against the kind, the
-    project's params and the task; errors name their path under `field`."""
-    kind = KINDS[kind_name]
-    model = _checked(kind.response_model, response, field)
-    _raise_problems(
-        kind.check_response(_settings(kind, params), _task(kind, task_params), model), field
-    )
-    return model.model_dump(exclude_none=True)
+    return TaskChecker(kind_name, params).answer(task_params, response, field)
 
 
 def consolidate(

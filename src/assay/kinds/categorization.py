@@ -95,13 +95,13 @@ class CategorizationParams(BaseModel):
         return {path[-1]: (path, kids) for path, kids in taxonomy_nodes(self.taxonomy or {})}
 
 
-def repeated_labels(labels: Sequence[str], path: str = "labels") -> list[FieldError]:
-    """Each repeat of a label, named by its index under `path`."""
+def repeated_labels(labels: Sequence[str]) -> list[FieldError]:
+    """Each repeat of a label, named by its index under `labels`."""
     seen: set[str] = set()
     errors = []
     for i, label in enumerate(labels):
         if label in seen:
-            errors.append(FieldError(f"{path}[{i}]", f"label {label!r} is repeated"))
+            errors.append(FieldError(f"labels[{i}]", f"label {label!r} is repeated"))
         seen.add(label)
     return errors
 
