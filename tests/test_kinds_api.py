@@ -102,3 +102,27 @@ def test_uploaded_image_is_served_and_sizes_its_tasks(api, make_worker, as_role)
         "/v1/tasks", json={"project": project["id"], "params": {"image": "/v1/media/" + "0" * 64}}
     )
     assert_problem(missing, 422, field="params.image")
+
+
+def test_comparisons_rank_the_models_they_compare(api, make_worker, as_role):
+    project = api.post(
+        "/v1/projects",
+        json={"name": f"p-{secrets.token_hex(3)}", "kind": "comparison", "params": {}},
+    ).json()
+    # m1 beats m2 twice, m2 beats m3 once: m1 > m2 > m3.
+    for models, preferred in ((["m1", "m2"], 0), (["m2", "m1"], 1), (["m3", "m2"], 1)):
+        task = {"prompt": "hi", "responses": ["a", "b"], "models": models}
+        api.post("/v1/tasks", json={"project": project["id"], "params": task})
+        worker = make_worker()
+        offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+        worker.post(
+            f"/v1/assignments/{offered['id']}/submit", json={"response": {"preferred": preferred}}
+        )
+    board = api.get(f"/v1/projects/{project['id']}/leaderboard")
+    assert board.status_code == 200, board.text
+    models = board.json()["models"]
+    assert [m["model"] for m in models] == ["m1", "m2", "m3"]
+    assert [m["comparisons"] for m in models] == [2, 3, 1]
+    assert_problem(as_role("annotator").get(f"/v1/projects/{project['id']}/leaderboard"), 403)
+    other = cat_dog_project(api)
+    assert_problem(api.get(f"/v1/projects/{other['id']}/leaderboard"), 409, code="no_leaderboard")

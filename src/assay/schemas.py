@@ -421,6 +421,17 @@ class WorkerQuality(BaseModel):
     )
 
 
+class ModelScore(BaseModel):
+    model: str
+    score: float = Field(description="Bradley-Terry log-strength; differences are log-odds")
+    comparisons: int
+
+
+class Leaderboard(BaseModel):
+    project: str
+    models: list[ModelScore]
+
+
 class ConsolidationModel(BaseModel):
     method: str
     answers: int = Field(description="answers the models were fitted on")

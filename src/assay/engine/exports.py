@@ -15,7 +15,7 @@ from assay.engine.projects import require_project
 from assay.engine.tasks import STORED_NAME, status_is
 from assay.errors import FieldError, Invalid
 from assay.exchange.task_writers import EXPORT_COLUMNS, FORMATS, JSON_COLUMNS, WRITERS
-from assay.kinds import exports, settings_model
+from assay.kinds import exports, leaderboard, settings_model
 from assay.store.db import Store
 from assay.store.json_rows import json_object
 from assay.store.tables import tasks
@@ -70,6 +70,15 @@ def export_tasks(
     chunks = _row_chunks(store, plan.project_id, "results", "completed", batch, include_gold)
     write = exports(plan.kind)[plan.format].write
     return write(settings_model(plan.kind, plan.params), _completed_tasks(chunks))
+
+
+def project_leaderboard(store: Store, project_id: str, batch: str | None = None) -> dict:
+    """The models a project's completed tasks compare (e.g. Bradley-Terry scores from
+    pairwise preferences), best first."""
+    with store.read() as conn:
+        kind, _ = require_project(conn, project_id, None)
+    chunks = _row_chunks(store, project_id, "results", "completed", batch, False)
+    return {"project": project_id, "models": leaderboard(kind, _completed_tasks(chunks))}
 
 
 def _completed_tasks(chunks: Iterator) -> Iterator[dict]:

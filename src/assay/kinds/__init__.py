@@ -6,12 +6,12 @@ new kind is one new module and nothing else changes.
 
 import importlib
 import pkgutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assay.errors import FieldError, Invalid, field_path
+from assay.errors import Conflict, FieldError, Invalid, field_path
 from assay.kinds.base import Agreement, Answer, Export, Import, Kind
 
 
@@ -158,6 +158,15 @@ def imports(kind_name: str) -> dict[str, Import]:
     return dict(KINDS[kind_name].imports)
 
 
+def leaderboard(kind_name: str, tasks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The models a project's completed tasks compare, best first; Conflict if the kind
+    compares no models."""
+    kind = KINDS[kind_name]
+    if kind.leaderboard is None:
+        raise Conflict("no_leaderboard", f"{kind_name} tasks do not compare models")
+    return kind.leaderboard(tasks)
+
+
 def settings_model(kind_name: str, params: dict[str, Any]) -> BaseModel:
     """The project's params as the kind's model (what exporters are given)."""
     kind = KINDS[kind_name]
@@ -177,4 +186,5 @@ def describe(kind_name: str) -> dict[str, Any]:
         "response_schema": kind.response_model.model_json_schema(),
         "exports": sorted(kind.exports),
         "imports": sorted(kind.imports),
+        "leaderboard": kind.leaderboard is not None,
     }

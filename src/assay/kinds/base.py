@@ -89,6 +89,9 @@ class Kind:
     inference (Dawid-Skene and the rest) then weighs workers. None: the kind consolidates."""
     exports: Mapping[str, Export] = field(default_factory=dict)
     imports: Mapping[str, Import] = field(default_factory=dict)
+    leaderboard: Callable[[Iterable[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    """Completed tasks (dicts {params, response}) -> the models they compare, scored and
+    best first; for kinds whose tasks pit models against each other."""
 
 
 def pairwise_agreement(

@@ -273,6 +273,7 @@ KIND = Kind(
     matches=matches,
     agreement=agreement,
     answer_key=answer_key,
+    leaderboard=model_scores,
     exports={
         "trl": Export(JSONL_MEDIA_TYPE, JSONL_SUFFIX, jsonl_writer(_pairs(preference_pair))),
         "dpo": Export(JSONL_MEDIA_TYPE, JSONL_SUFFIX, jsonl_writer(_pairs(dpo_pair))),

@@ -12,6 +12,7 @@ from assay.exchange.task_writers import FORMATS
 from assay.schemas import (
     Consolidation,
     ImportReport,
+    Leaderboard,
     Members,
     MembersOut,
     Page,
@@ -78,6 +79,16 @@ def project_quality(
     from truth inference (`method`; by default Dawid-Skene once there are enough
     overlapping answers, majority vote before), and accuracy on gold."""
     return quality.project_quality(store, project_id, method)
+
+
+@router.get("/{project_id}/leaderboard", response_model=Leaderboard)
+def project_leaderboard(
+    project_id: str, batch: str | None = None, store: Store = Depends(store_of)
+):
+    """The models the project's completed comparisons pit against each other, scored by
+    Bradley-Terry (a log-strength: model a beats b with probability
+    1 / (1 + exp(score_b - score_a))), best first. 409 for kinds that compare no models."""
+    return exports.project_leaderboard(store, project_id, batch)
 
 
 @router.get("/{project_id}/removals", response_model=list[WorkerRemoval])
