@@ -206,3 +206,79 @@ def test_serve_refuses_a_newer_schema(tmp_path):
     )
     assert result.returncode == 1
     assert "newer than this version of assay" in result.stderr
+
+
+def _kind_project(url: str, key: str, kind: str, params: dict) -> str:
+    response = httpx.post(
+        f"{url}/v1/projects",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"name": kind, "kind": kind, "params": params},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_kinds_lists_every_kind_and_its_schemas():
+    listed = run("kinds").stdout
+    for name in ("categorization", "spans", "boxes", "comparison", "chat"):
+        assert name in listed
+    shown = orjson.loads(run("kinds", "spans").stdout)
+    assert shown["exports"] == ["conll", "spacy"] and "text" in shown["task_schema"]["properties"]
+    assert run("kinds", "nope", check=False).returncode == 2
+
+
+def test_import_coco_makes_box_tasks_with_hypotheses(served, tmp_path):
+    key = new_key(served["data"])
+    project = _kind_project(served["url"], key, "boxes", {"labels": ["car", "dog"]})
+    coco = {
+        "images": [{"id": 7, "file_name": "a.png", "width": 100, "height": 50}],
+        "categories": [{"id": 1, "name": "car"}, {"id": 2, "name": "dog"}],
+        "annotations": [
+            {"id": 1, "image_id": 7, "category_id": 2, "bbox": [5, 5, 20, 10], "iscrowd": 0}
+        ],
+    }
+    source = tmp_path / "coco.json"
+    source.write_bytes(orjson.dumps(coco))
+    common = ["--project", project, "--url", served["url"], "--key", key]
+    result = run("import", str(source), *common, "--format", "coco")
+    assert "created 1, duplicate 0, rejected 0" in result.stdout
+    tasks = httpx.get(
+        f"{served['url']}/v1/tasks",
+        params={"project": project},
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()["docs"]
+    assert tasks[0]["params"] == {"image": "a.png", "width": 100, "height": 50}
+    box = tasks[0]["hypothesis"]["boxes"][0]
+    assert (box["x"], box["y"], box["width"], box["height"], box["label"]) == (5, 5, 20, 10, "dog")
+
+    wrong = run("import", str(source), *common, "--format", "conll", check=False)
+    assert wrong.returncode == 2 and "coco" in wrong.stderr
+
+
+def test_conll_import_then_export_keeps_the_tags(served, tmp_path):
+    key = new_key(served["data"])
+    project = _kind_project(served["url"], key, "spans", {"labels": ["PER", "LOC"]})
+    source = tmp_path / "ner.conll"
+    source.write_text("Ada\tB-PER\nLovelace\tI-PER\nvisited\tO\nParis\tB-LOC\n\n")
+    common = ["--project", project, "--url", served["url"], "--key", key]
+    assert "created 1" in run("import", str(source), *common, "--format", "conll").stdout
+    worker = httpx.post(
+        f"{served['url']}/v1/workers",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"name": "w", "role": "annotator"},
+    ).json()
+    auth = {"Authorization": f"Bearer {worker['key']}"}
+    offered = httpx.post(f"{served['url']}/v1/work/next", headers=auth, json={}).json()
+    while offered["project"]["id"] != project:  # the sample project may come first
+        httpx.post(f"{served['url']}/v1/assignments/{offered['id']}/skip", headers=auth)
+        offered = httpx.post(f"{served['url']}/v1/work/next", headers=auth, json={}).json()
+    hypothesis = offered["task"]["hypothesis"]
+    submitted = httpx.post(
+        f"{served['url']}/v1/assignments/{offered['id']}/submit",
+        headers=auth,
+        json={"response": hypothesis},
+    )
+    assert submitted.status_code in (200, 201), submitted.text
+    out = tmp_path / "out.conll"
+    run("export", *common, "--format", "conll", "-o", str(out))
+    assert out.read_text() == source.read_text()
