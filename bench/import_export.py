@@ -96,7 +96,8 @@ def raw_executemany(lines: list[tuple[int, bytes]], project_id: str, bare: bool 
                     obj["priority"],
                     "2026-01-01T00:00:00.000000Z",
                     1,
-                    None,
+                    None,  # gold
+                    None,  # hypothesis
                 )
             )
         assert len(rows[0]) == len(INSERT_COLUMNS)

@@ -272,6 +272,7 @@ def import_command(
 
 def _task_rows(client: Client, file: Path, project: str, fmt: str | None):
     """(numbered rows, how many) of a task file, in a generic or the project's kind's format."""
+    from assay.errors import Invalid
     from assay.exchange.task_readers import READERS, kind_task_rows, open_task_file
     from assay.kinds import imports
 
@@ -288,8 +289,8 @@ def _task_rows(client: Client, file: Path, project: str, fmt: str | None):
         return iter(rows), len(rows)
     except AssayAPIError as exc:
         _fail(exc)
-    except ValueError as exc:
-        err.print(f"[red]error:[/] {exc}")
+    except (ValueError, Invalid) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
 
 
