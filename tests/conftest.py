@@ -199,3 +199,17 @@ def cat_dog_project(api, **settings) -> dict:
     created = api.post("/v1/projects", json=body)
     assert created.status_code == 201, created.text
     return created.json()
+
+
+@pytest.fixture
+def load_json(tmp_path, monkeypatch):
+    """Reads a JSON or JSONL file with Hugging Face `datasets` (offline), as trainers do."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    def load(path):
+        return datasets.load_dataset(
+            "json", data_files=str(path), cache_dir=str(tmp_path / "hf"), split="train"
+        )
+
+    return load

@@ -8,16 +8,15 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+from kind_helpers import completed_tasks, export_bytes, problems
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from assay.errors import Invalid
 from assay.kinds import (
     KINDS,
     agreement,
     consolidate,
     matches,
-    settings_model,
     validate_params,
     validate_response,
     validate_task,
@@ -33,12 +32,6 @@ def box(x: float, y: float, w: float, h: float, label: str = "cat") -> dict[str,
 
 def answer(*boxes: dict[str, Any]) -> dict[str, Any]:
     return {"boxes": list(boxes)}
-
-
-def problems(call, *args) -> dict[str, str]:
-    with pytest.raises(Invalid) as info:
-        call(*args)
-    return {e.field: e.message for e in info.value.errors}
 
 
 def test_params_need_distinct_labels_and_a_threshold_in_range():
@@ -161,16 +154,8 @@ def test_agreement_is_mean_pairwise_matched_iou():
     assert agreement("boxes", PARAMS, [(TASK, [same])]).value is None
 
 
-def completed(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [
-        {"id": f"t{i}", "unique_id": f"u{i}", "params": params, "response": result, "metadata": {}}
-        for i, (params, result) in enumerate(results)
-    ]
-
-
-def export(name: str, params: dict[str, Any], tasks: list[dict[str, Any]]) -> bytes:
-    write = KINDS["boxes"].exports[name].write
-    return b"".join(write(settings_model("boxes", params), tasks))
+def export(name: str, params: dict[str, Any], results: list[tuple[dict, dict]]) -> bytes:
+    return export_bytes("boxes", name, params, completed_tasks(results))
 
 
 RESULTS = [
@@ -185,7 +170,7 @@ RESULTS = [
 
 def test_coco_export_reads_back_with_pycocotools_and_scores_ap_1(tmp_path):
     path = tmp_path / "coco.json"
-    path.write_bytes(export("coco", PARAMS, completed(RESULTS)))
+    path.write_bytes(export("coco", PARAMS, RESULTS))
     coco = COCO(str(path))
     assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["cat", "dog"]
     assert coco.getCatIds() == [1, 2]
@@ -208,14 +193,14 @@ def test_coco_export_reads_back_with_pycocotools_and_scores_ap_1(tmp_path):
 
 def test_coco_export_lists_labels_no_longer_in_the_project(tmp_path):
     path = tmp_path / "coco.json"
-    path.write_bytes(export("coco", {"labels": ["cat"]}, completed(RESULTS[1:2])))
+    path.write_bytes(export("coco", {"labels": ["cat"]}, RESULTS[1:2]))
     coco = COCO(str(path))
     assert {c["id"]: c["name"] for c in coco.loadCats(coco.getCatIds())} == {1: "cat", 2: "dog"}
 
 
 def test_yolo_zip_holds_normalised_boxes_classes_and_data_yaml():
-    tasks = completed(RESULTS + [({**TASK, "image": "other/a.jpg"}, RESULTS[0][1])])
-    archive = zipfile.ZipFile(io.BytesIO(export("yolo", PARAMS, tasks)))
+    results = RESULTS + [({**TASK, "image": "other/a.jpg"}, RESULTS[0][1])]
+    archive = zipfile.ZipFile(io.BytesIO(export("yolo", PARAMS, results)))
     assert archive.testzip() is None
     assert sorted(archive.namelist()) == [
         "classes.txt",
@@ -240,7 +225,7 @@ def test_yolo_zip_holds_normalised_boxes_classes_and_data_yaml():
 
 
 def test_coco_import_round_trips_an_export():
-    data = export("coco", PARAMS, completed(RESULTS))
+    data = export("coco", PARAMS, RESULTS)
     tasks = list(KINDS["boxes"].imports["coco"].read(data))
     assert [t["unique_id"] for t in tasks] == ["1", "2", "3"]
     for task, (params, result) in zip(tasks, RESULTS, strict=True):

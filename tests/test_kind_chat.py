@@ -3,15 +3,14 @@
 import json
 
 import pytest
+from kind_helpers import completed, fields, write_export
 
 from assay.errors import Invalid
 from assay.kinds import (
     agreement,
     consolidate,
-    exports,
     is_categorical,
     matches,
-    settings_model,
     validate_params,
     validate_response,
     validate_task,
@@ -33,39 +32,14 @@ def chat(*messages: dict) -> dict:
     return {"messages": list(messages)}
 
 
-def fields(exc: pytest.ExceptionInfo) -> dict[str, str]:
-    return {e.field: e.message for e in exc.value.errors}
-
-
 def bad_response(params: dict, response: dict) -> dict[str, str]:
     with pytest.raises(Invalid) as exc:
         validate_response(KIND, params, {}, response)
     return fields(exc)
 
 
-@pytest.fixture
-def load_json(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    import datasets
-
-    def load(path):
-        return datasets.load_dataset(
-            "json", data_files=str(path), cache_dir=str(tmp_path / "hf"), split="train"
-        )
-
-    return load
-
-
-def write(tmp_path, fmt: str, params: dict, tasks: list[dict]):
-    export = exports(KIND)[fmt]
-    path = tmp_path / f"{fmt}{export.suffix}"
-    path.write_bytes(b"".join(export.write(settings_model(KIND, params), tasks)))
-    return path
-
-
 def done(params: dict, answer: dict) -> dict:
-    response = {**answer, "confidence": 1.0}
-    return {"id": "t", "unique_id": None, "params": params, "response": response, "metadata": {}}
+    return completed(params, {**answer, "confidence": 1.0})
 
 
 def test_params_turn_bounds_and_model_endpoint():
@@ -150,7 +124,7 @@ def test_agreement_is_similarity_of_the_conversation_texts():
 def test_messages_export_keeps_ratings_and_adds_the_system_prompt(tmp_path, load_json):
     answer = chat(user("Hi"), bot("Hello!", rating=5, source="edited"))
     tasks = [done({}, answer), done({"system": "Be terse."}, answer)]
-    rows = load_json(write(tmp_path, "messages", RATED, tasks))
+    rows = load_json(write_export(tmp_path, KIND, "messages", RATED, tasks))
     assert rows.column_names == ["messages"]
     first, second = rows["messages"]
     assert [(m["role"], m["content"]) for m in first] == [
@@ -164,7 +138,7 @@ def test_messages_export_keeps_ratings_and_adds_the_system_prompt(tmp_path, load
 
 def test_openai_export_drops_ratings(tmp_path, load_json):
     answer = chat(user("Hi"), bot("Hello!", rating=5, source="model"))
-    path = write(tmp_path, "openai", {"rate_turns": True}, [done({}, answer)])
+    path = write_export(tmp_path, KIND, "openai", {"rate_turns": True}, [done({}, answer)])
     assert [json.loads(line) for line in path.read_text().splitlines()] == [
         {
             "messages": [

@@ -4,16 +4,15 @@ import json
 import math
 
 import pytest
+from kind_helpers import completed, fields, write_export
 
 from assay.errors import Invalid
 from assay.kinds import (
     agreement,
     answer_keys,
     consolidate,
-    exports,
     is_categorical,
     matches,
-    settings_model,
     validate_params,
     validate_response,
     validate_task,
@@ -26,38 +25,10 @@ RICH = {"criteria": ["helpfulness", "honesty"], "strength": True, "require_ratio
 TASK = {"prompt": "Capital of France?", "responses": ["Paris", "Lyon", "Nice"]}
 
 
-def fields(exc: pytest.ExceptionInfo) -> dict[str, str]:
-    return {e.field: e.message for e in exc.value.errors}
-
-
 def bad_response(params: dict, response: dict, task: dict = TASK) -> dict[str, str]:
     with pytest.raises(Invalid) as exc:
         validate_response(KIND, params, task, response)
     return fields(exc)
-
-
-@pytest.fixture
-def load_json(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    import datasets
-
-    def load(path):
-        return datasets.load_dataset(
-            "json", data_files=str(path), cache_dir=str(tmp_path / "hf"), split="train"
-        )
-
-    return load
-
-
-def write(tmp_path, fmt: str, params: dict, tasks: list[dict]):
-    export = exports(KIND)[fmt]
-    path = tmp_path / f"{fmt}{export.suffix}"
-    path.write_bytes(b"".join(export.write(settings_model(KIND, params), tasks)))
-    return path
-
-
-def done(params: dict, result: dict) -> dict:
-    return {"id": "t", "unique_id": None, "params": params, "response": result, "metadata": {}}
 
 
 def test_params_criteria_must_be_distinct():
@@ -211,8 +182,11 @@ def test_model_scores_two_models_gap_is_log_odds():
 
 
 def test_trl_export_has_one_row_per_rejected_response(tmp_path, load_json):
-    tasks = [done(TASK, {"preferred": 1, "confidence": 1.0}), done(TASK, {"preferred": "tie"})]
-    rows = load_json(write(tmp_path, "trl", PLAIN, tasks))
+    tasks = [
+        completed(TASK, {"preferred": 1, "confidence": 1.0}),
+        completed(TASK, {"preferred": "tie"}),
+    ]
+    rows = load_json(write_export(tmp_path, KIND, "trl", PLAIN, tasks))
     assert rows.column_names == ["prompt", "chosen", "rejected"]
     assert rows.to_list() == [
         {"prompt": "Capital of France?", "chosen": "Lyon", "rejected": "Paris"},
@@ -222,7 +196,9 @@ def test_trl_export_has_one_row_per_rejected_response(tmp_path, load_json):
 
 def test_dpo_export_has_openai_preference_shape(tmp_path, load_json):
     two = {"prompt": "Say hi", "responses": ["hi", "go away"]}
-    path = write(tmp_path, "dpo", PLAIN, [done(two, {"preferred": 0, "confidence": 1.0})])
+    path = write_export(
+        tmp_path, KIND, "dpo", PLAIN, [completed(two, {"preferred": 0, "confidence": 1.0})]
+    )
     lines = path.read_text().splitlines()
     assert [json.loads(line) for line in lines] == [
         {

@@ -2,6 +2,7 @@
 field agreement."""
 
 import pytest
+from kind_helpers import field_paths
 
 from assay.errors import Invalid
 from assay.kinds import (
@@ -25,10 +26,6 @@ PARAMS = {
         {"name": "stock", "type": "number", "exact": True},
     ]
 }
-
-
-def fields(info: pytest.ExceptionInfo[Invalid]) -> list[str]:
-    return [e.field for e in info.value.errors]
 
 
 def form(**values) -> dict:
@@ -63,7 +60,7 @@ def result(*answers: dict, params: dict = PARAMS) -> dict:
 def test_field_definition_errors_name_their_path(definitions, paths):
     with pytest.raises(Invalid) as info:
         validate_params(KIND, {"fields": definitions})
-    assert fields(info) == paths
+    assert field_paths(info) == paths
 
 
 def test_params_defaults():
@@ -76,7 +73,7 @@ def test_task_is_any_object():
     assert validate_task(KIND, PARAMS, {"page": "https://x.org"}) == {"page": "https://x.org"}
     with pytest.raises(Invalid) as info:
         validate_task(KIND, PARAMS, 7)
-    assert fields(info) == ["params"]
+    assert field_paths(info) == ["params"]
 
 
 def test_a_full_valid_answer_passes_unchanged():
@@ -122,7 +119,7 @@ def test_a_full_valid_answer_passes_unchanged():
 def test_value_errors_name_the_field(values, paths):
     with pytest.raises(Invalid) as info:
         validate_response(KIND, PARAMS, {}, {"values": values})
-    assert fields(info) == [f"response.{p}" for p in paths]
+    assert field_paths(info) == [f"response.{p}" for p in paths]
 
 
 def test_required_multiple_choice_needs_an_option():
@@ -132,7 +129,7 @@ def test_required_multiple_choice_needs_an_option():
     }  # fmt: skip
     with pytest.raises(Invalid) as info:
         validate_response(KIND, params, {}, form(t=[]))
-    assert fields(info) == ["response.values.t"]
+    assert field_paths(info) == ["response.values.t"]
 
 
 def test_choices_dates_and_urls_vote_ties_to_the_first_answer():

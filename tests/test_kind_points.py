@@ -5,15 +5,14 @@ from typing import Any
 
 import orjson
 import pytest
+from kind_helpers import completed_tasks, export_bytes, problems
 from pycocotools.coco import COCO
 
-from assay.errors import Invalid
 from assay.kinds import (
     KINDS,
     agreement,
     consolidate,
     matches,
-    settings_model,
     validate_params,
     validate_response,
     validate_task,
@@ -29,12 +28,6 @@ def point(x: float, y: float, label: str = "eye") -> dict[str, Any]:
 
 def answer(*points: dict[str, Any]) -> dict[str, Any]:
     return {"points": list(points)}
-
-
-def problems(call, *args) -> dict[str, str]:
-    with pytest.raises(Invalid) as info:
-        call(*args)
-    return {e.field: e.message for e in info.value.errors}
 
 
 def test_params_and_task_errors_name_their_fields():
@@ -129,12 +122,7 @@ RESULTS = [
 
 
 def export() -> bytes:
-    tasks = [
-        {"id": f"t{i}", "unique_id": f"u{i}", "params": params, "response": result, "metadata": {}}
-        for i, (params, result) in enumerate(RESULTS)
-    ]
-    write = KINDS["points"].exports["coco"].write
-    return b"".join(write(settings_model("points", PARAMS), tasks))
+    return export_bytes("points", "coco", PARAMS, completed_tasks(RESULTS))
 
 
 def test_coco_keypoints_export_reads_back_with_pycocotools(tmp_path):

@@ -10,16 +10,15 @@ import numpy as np
 import orjson
 import pytest
 import yaml
+from kind_helpers import completed_tasks, export_bytes, problems
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from assay.errors import Invalid
 from assay.kinds import (
     KINDS,
     agreement,
     consolidate,
     matches,
-    settings_model,
     validate_params,
     validate_response,
     validate_task,
@@ -36,12 +35,6 @@ def square(x: float, y: float, side: float, label: str = "roof") -> dict[str, An
 
 def answer(*polygons: dict[str, Any]) -> dict[str, Any]:
     return {"polygons": list(polygons)}
-
-
-def problems(call, *args) -> dict[str, str]:
-    with pytest.raises(Invalid) as info:
-        call(*args)
-    return {e.field: e.message for e in info.value.errors}
 
 
 def test_params_and_task_errors_name_their_fields():
@@ -147,16 +140,8 @@ def test_gold_and_agreement():
     assert (found.value, found.pairs) == (pytest.approx(1 / 3), 3)
 
 
-def completed(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [
-        {"id": f"t{i}", "unique_id": None, "params": params, "response": result, "metadata": {}}
-        for i, (params, result) in enumerate(results)
-    ]
-
-
-def export(name: str, tasks: list[dict[str, Any]]) -> bytes:
-    write = KINDS["polygons"].exports[name].write
-    return b"".join(write(settings_model("polygons", PARAMS), tasks))
+def export(name: str) -> bytes:
+    return export_bytes("polygons", name, PARAMS, completed_tasks(RESULTS))
 
 
 TRIANGLE = {"points": [[10.0, 10.0], [50.0, 10.0], [10.0, 70.0]], "label": "road"}
@@ -169,7 +154,7 @@ RESULTS = [
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 def test_coco_export_reads_back_with_pycocotools(tmp_path):
     path = tmp_path / "coco.json"
-    path.write_bytes(export("coco", completed(RESULTS)))
+    path.write_bytes(export("coco"))
     coco = COCO(str(path))
     (ann,) = coco.loadAnns(coco.getAnnIds(imgIds=[2]))
     assert ann["segmentation"] == [[10, 10, 50, 10, 10, 70]]
@@ -185,7 +170,7 @@ def test_coco_export_reads_back_with_pycocotools(tmp_path):
 
 
 def test_yolo_zip_holds_normalised_segmentation_lines():
-    archive = zipfile.ZipFile(io.BytesIO(export("yolo", completed(RESULTS))))
+    archive = zipfile.ZipFile(io.BytesIO(export("yolo")))
     assert sorted(archive.namelist()) == [
         "classes.txt",
         "data.yaml",
@@ -200,7 +185,7 @@ def test_yolo_zip_holds_normalised_segmentation_lines():
 
 
 def test_coco_import_round_trips_and_splits_multipart_segmentations():
-    data = export("coco", completed(RESULTS))
+    data = export("coco")
     tasks = list(KINDS["polygons"].imports["coco"].read(data))
     for task, (_, result) in zip(tasks, RESULTS, strict=True):
         hypothesis = validate_response("polygons", PARAMS, task["params"], task["hypothesis"])

@@ -1,15 +1,14 @@
 """The ranking kind: order model responses best first (pure, no server)."""
 
 import pytest
+from kind_helpers import completed, fields, write_export
 
 from assay.errors import Invalid
 from assay.kinds import (
     agreement,
     consolidate,
-    exports,
     is_categorical,
     matches,
-    settings_model,
     validate_params,
     validate_response,
     validate_task,
@@ -19,10 +18,6 @@ from assay.kinds.ranking import kendall_agreement
 KIND = "ranking"
 TASK = {"prompt": "Best pet?", "responses": ["cat", "dog", "fish"]}
 FOUR = {"prompt": "p", "responses": ["a", "b", "c", "d"]}
-
-
-def fields(exc: pytest.ExceptionInfo) -> dict[str, str]:
-    return {e.field: e.message for e in exc.value.errors}
 
 
 def bad_response(response: dict, task: dict = TASK) -> dict[str, str]:
@@ -35,29 +30,12 @@ def ranked(*rankings: list[int]) -> list[dict]:
     return [{"ranking": list(r)} for r in rankings]
 
 
-@pytest.fixture
-def load_json(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    import datasets
-
-    def load(path):
-        return datasets.load_dataset(
-            "json", data_files=str(path), cache_dir=str(tmp_path / "hf"), split="train"
-        )
-
-    return load
-
-
 def write(tmp_path, fmt: str, tasks: list[dict]):
-    export = exports(KIND)[fmt]
-    path = tmp_path / f"{fmt}{export.suffix}"
-    path.write_bytes(b"".join(export.write(settings_model(KIND, {}), tasks)))
-    return path
+    return write_export(tmp_path, KIND, fmt, {}, tasks)
 
 
 def done(params: dict, ranking: list[int]) -> dict:
-    response = {"ranking": ranking, "confidence": 1.0}
-    return {"id": "t", "unique_id": None, "params": params, "response": response, "metadata": {}}
+    return completed(params, {"ranking": ranking, "confidence": 1.0})
 
 
 def test_params_take_nothing():

@@ -2,6 +2,7 @@
 gold tolerance and Krippendorff's alpha per criterion."""
 
 import pytest
+from kind_helpers import field_paths
 
 from assay.errors import Invalid
 from assay.kinds import (
@@ -21,10 +22,6 @@ PARAMS = {
         {"name": "accuracy", "scale": {"type": "numeric", "min": 0, "max": 10, "step": 0.5}},
     ]
 }
-
-
-def fields(info: pytest.ExceptionInfo[Invalid]) -> list[str]:
-    return [e.field for e in info.value.errors]
 
 
 def with_params(**changes) -> dict:
@@ -83,14 +80,14 @@ def test_params_defaults():
 def test_params_errors_name_their_path(params, paths):
     with pytest.raises(Invalid) as info:
         validate_params(KIND, params)
-    assert fields(info) == paths
+    assert field_paths(info) == paths
 
 
 def test_task_is_any_object():
     assert validate_task(KIND, PARAMS, {"answer": "42", "n": 1}) == {"answer": "42", "n": 1}
     with pytest.raises(Invalid) as info:
         validate_task(KIND, PARAMS, "text")
-    assert fields(info) == ["params"]
+    assert field_paths(info) == ["params"]
 
 
 def test_valid_responses_pass_unchanged():
@@ -117,7 +114,7 @@ def test_valid_responses_pass_unchanged():
 def test_response_errors_name_the_criterion(response, paths):
     with pytest.raises(Invalid) as info:
         validate_response(KIND, PARAMS, {}, response)
-    assert fields(info) == paths
+    assert field_paths(info) == paths
 
 
 def test_numeric_scores_without_step_take_any_number_in_range():
@@ -129,12 +126,12 @@ def test_comment_rules():
     required = with_params(comment="required")
     with pytest.raises(Invalid) as info:
         validate_response(KIND, required, {}, {**scores("fair", 1), "comments": {"clarity": " "}})
-    assert fields(info) == ["response.comments.clarity", "response.comments.accuracy"]
+    assert field_paths(info) == ["response.comments.clarity", "response.comments.accuracy"]
     with pytest.raises(Invalid) as info:
         validate_response(
             KIND, with_params(comment="none"), {}, {**scores("fair", 1), "comments": {}}
         )
-    assert fields(info) == ["response.comments"]
+    assert field_paths(info) == ["response.comments"]
 
 
 def test_comment_below_a_label_or_a_number():
@@ -142,13 +139,13 @@ def test_comment_below_a_label_or_a_number():
     validate_response(KIND, by_label, {}, scores("fair", 0))
     with pytest.raises(Invalid) as info:
         validate_response(KIND, by_label, {}, scores("poor", 0))
-    assert fields(info) == ["response.comments.clarity"]
+    assert field_paths(info) == ["response.comments.clarity"]
     validate_response(KIND, by_label, {}, {**scores("awful", 0), "comments": {"clarity": "why"}})
     by_number = with_params(comment_below=3)
     validate_response(KIND, by_number, {}, scores("awful", 3.5))
     with pytest.raises(Invalid) as info:
         validate_response(KIND, by_number, {}, scores("awful", 3))
-    assert fields(info) == ["response.comments.accuracy"]
+    assert field_paths(info) == ["response.comments.accuracy"]
 
 
 def test_likert_takes_the_lower_median_of_positions():

@@ -3,15 +3,14 @@
 import json
 
 import pytest
+from kind_helpers import completed, fields, write_export
 
 from assay.errors import Invalid
 from assay.kinds import (
     agreement,
     consolidate,
-    exports,
     is_categorical,
     matches,
-    settings_model,
     validate_params,
     validate_response,
     validate_task,
@@ -23,33 +22,12 @@ TASK = {"prompt": "Describe the cat."}
 DRAFT = {"prompt": "Describe the cat.", "draft": "The cat sat."}
 
 
-def fields(exc: pytest.ExceptionInfo) -> dict[str, str]:
-    return {e.field: e.message for e in exc.value.errors}
-
-
-@pytest.fixture
-def load_json(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    import datasets
-
-    def load(path):
-        return datasets.load_dataset(
-            "json", data_files=str(path), cache_dir=str(tmp_path / "hf"), split="train"
-        )
-
-    return load
-
-
 def write(tmp_path, fmt: str, tasks: list[dict]):
-    export = exports(KIND)[fmt]
-    path = tmp_path / f"{fmt}{export.suffix}"
-    path.write_bytes(b"".join(export.write(settings_model(KIND, {}), tasks)))
-    return path
+    return write_export(tmp_path, KIND, fmt, {}, tasks)
 
 
 def done(params: dict, text: str) -> dict:
-    response = {"text": text, "confidence": 1.0}
-    return {"id": "t", "unique_id": None, "params": params, "response": response, "metadata": {}}
+    return completed(params, {"text": text, "confidence": 1.0})
 
 
 def test_params_bounds_and_mode():

@@ -2,6 +2,7 @@
 
 import pyarrow.csv as pacsv
 import pytest
+from kind_helpers import field_paths
 
 from assay.errors import Invalid
 from assay.kinds import (
@@ -18,10 +19,6 @@ from assay.kinds import (
 KIND = "transcription"
 
 
-def fields(info: pytest.ExceptionInfo[Invalid]) -> list[str]:
-    return [e.field for e in info.value.errors]
-
-
 def result(texts: list[str], params: dict | None = None) -> dict:
     return consolidate(KIND, params or {}, {}, [{"text": t} for t in texts])
 
@@ -30,7 +27,7 @@ def test_params_defaults_and_length_bounds_in_order():
     assert validate_params(KIND, {}) == {"min_length": None, "max_length": None, "normalize": True}
     with pytest.raises(Invalid) as info:
         validate_params(KIND, {"min_length": 10, "max_length": 5})
-    assert fields(info) == ["params.max_length"]
+    assert field_paths(info) == ["params.max_length"]
 
 
 def test_task_is_any_object():
@@ -38,7 +35,7 @@ def test_task_is_any_object():
     assert validate_task(KIND, {}, item) == item
     with pytest.raises(Invalid) as info:
         validate_task(KIND, {}, ["not", "an", "object"])
-    assert fields(info) == ["params"]
+    assert field_paths(info) == ["params"]
 
 
 def test_response_shape_and_length_rules():
@@ -53,7 +50,7 @@ def test_response_shape_and_length_rules():
     ]:
         with pytest.raises(Invalid) as info:
             validate_response(KIND, params, {}, bad)
-        assert fields(info) == [path], bad
+        assert field_paths(info) == [path], bad
     with pytest.raises(Invalid) as info:
         validate_response(KIND, params, {}, {"text": "abcdef"})
     assert "at most 5" in info.value.errors[0].message

@@ -34,23 +34,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
-from assay.exchange.image_formats import coco_reader, coco_writer, yolo_writer
-from assay.kinds.base import Agreement, Answer, Export, Import, Kind, pairwise_agreement
 from assay.kinds.geometry import (
     MAX_OBJECTS,
     Coordinate,
     ImageTask,
-    Label,
     RegionParams,
     Scheme,
-    agreement_score,
     box_iou,
-    check_labels,
-    consolidate_objects,
+    image_kind,
     inside_errors,
-    label_errors,
-    matches_gold,
 )
+from assay.kinds.labels import Label
 
 SIDES = ("x", "y", "width", "height")
 
@@ -76,8 +70,7 @@ class BoxesResponse(BaseModel):
 
 
 def _box_errors(params: BoxesParams, task: ImageTask, path: str, box: Box) -> list[FieldError]:
-    errors = label_errors(params.labels, path, box.label)
-    errors += inside_errors(task, f"{path}.width", "x + width", box.x + box.width, "x")
+    errors = inside_errors(task, f"{path}.width", "x + width", box.x + box.width, "x")
     errors += inside_errors(task, f"{path}.height", "y + height", box.y + box.height, "y")
     for side in ("width", "height"):
         size = getattr(box, side)
@@ -89,16 +82,6 @@ def _box_errors(params: BoxesParams, task: ImageTask, path: str, box: Box) -> li
                 )
             )
     return errors
-
-
-def check_response(
-    params: BoxesParams, task: ImageTask, response: BoxesResponse
-) -> list[FieldError]:
-    return [
-        error
-        for i, box in enumerate(response.boxes)
-        for error in _box_errors(params, task, f"boxes[{i}]", box)
-    ]
 
 
 def _array(boxes: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -118,21 +101,6 @@ def _scheme(params: BoxesParams) -> Scheme:
     return Scheme("boxes", _iou, params.iou_threshold, _mean_box, lambda iou: {"iou": iou})
 
 
-def consolidate(params: BoxesParams, task: ImageTask, answers: Sequence[Answer]) -> Answer:
-    return consolidate_objects(_scheme(params), params.labels, answers)
-
-
-def matches(params: BoxesParams, task: ImageTask, answer: Answer, gold: Answer) -> bool:
-    return matches_gold(_scheme(params), answer, gold)
-
-
-def agreement(
-    params: BoxesParams, items: Sequence[tuple[ImageTask, Sequence[Answer]]]
-) -> Agreement:
-    scheme = _scheme(params)
-    return pairwise_agreement("box_iou", items, lambda _, a, b: agreement_score(scheme, a, b))
-
-
 def _coco_fields(box: dict[str, Any]) -> dict[str, Any]:
     return {"bbox": [box[side] for side in SIDES], "area": box["width"] * box["height"]}
 
@@ -150,21 +118,15 @@ def _from_coco(annotation: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(SIDES, annotation["bbox"], strict=True))]
 
 
-KIND = Kind(
+KIND = image_kind(
     name="boxes",
     summary="draw a labelled bounding box around every object in an image",
-    widget="boxes",
     params_model=BoxesParams,
-    task_model=ImageTask,
-    check_params=check_labels,
     response_model=BoxesResponse,
-    check_response=check_response,
-    consolidate=consolidate,
-    matches=matches,
-    agreement=agreement,
-    exports={
-        "coco": Export("application/json", ".json", coco_writer("boxes", _coco_fields)),
-        "yolo": Export("application/zip", ".zip", yolo_writer("boxes", _yolo_numbers)),
-    },
-    imports={"coco": Import(coco_reader("boxes", _from_coco))},
+    object_errors=_box_errors,
+    scheme=_scheme,
+    measure="box_iou",
+    coco_fields=_coco_fields,
+    from_coco=_from_coco,
+    yolo_numbers=_yolo_numbers,
 )

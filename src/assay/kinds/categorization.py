@@ -44,12 +44,10 @@ from typing_extensions import TypeAliasType
 
 from assay.errors import FieldError, field_path
 from assay.kinds.base import Agreement, AnyItem, Kind
-from assay.quality.agreement import json_number, krippendorff_alpha
-from assay.quality.answers import Answers
-from assay.text import Text
+from assay.kinds.labels import Label, repeats
+from assay.kinds.nominal import nominal_agreement
 
 MAX_LABELS = 1000
-Label = Annotated[Text, Field(min_length=1, max_length=200)]
 Taxonomy = TypeAliasType("Taxonomy", dict[Label, "Taxonomy"])
 """Label name -> its children; a leaf maps to {}."""
 
@@ -95,17 +93,6 @@ class CategorizationParams(BaseModel):
         return {path[-1]: (path, kids) for path, kids in taxonomy_nodes(self.taxonomy or {})}
 
 
-def repeated_labels(labels: Sequence[str]) -> list[FieldError]:
-    """Each repeat of a label, named by its index under `labels`."""
-    seen: set[str] = set()
-    errors = []
-    for i, label in enumerate(labels):
-        if label in seen:
-            errors.append(FieldError(f"labels[{i}]", f"label {label!r} is repeated"))
-        seen.add(label)
-    return errors
-
-
 def check_params(params: CategorizationParams) -> list[FieldError]:
     """Flat: labels given and distinct, each repeat named by its index. With a taxonomy:
     see `check_taxonomy`."""
@@ -115,7 +102,7 @@ def check_params(params: CategorizationParams) -> list[FieldError]:
         return [FieldError("labels", "give 2+ distinct labels, or a taxonomy")]
     if "leaves_only" in params.model_fields_set:
         return [FieldError("leaves_only", "only applies to a project with a taxonomy")]
-    return repeated_labels(params.labels)
+    return repeats(params.labels)
 
 
 def check_taxonomy(params: CategorizationParams, taxonomy: Taxonomy) -> list[FieldError]:
@@ -245,16 +232,7 @@ def agreement(
     params: CategorizationParams, items: Sequence[tuple[AnyItem, Sequence[dict[str, Any]]]]
 ) -> Agreement:
     """Krippendorff's alpha (nominal) over the answer keys of every task."""
-    rows = [
-        (i, w, answer_key(params, a))
-        for i, (_, answers) in enumerate(items)
-        for w, a in enumerate(answers)
-    ]
-    pairs = sum(len(a) * (len(a) - 1) // 2 for _, a in items)
-    if not pairs:
-        return Agreement("krippendorff_alpha_nominal", None, 0)
-    answers = Answers.from_columns(*zip(*rows, strict=True))
-    return Agreement("krippendorff_alpha_nominal", json_number(krippendorff_alpha(answers)), pairs)
+    return nominal_agreement(items, lambda answer: answer_key(params, answer))
 
 
 KIND = Kind(

@@ -40,7 +40,8 @@ from assay.exchange.llm_formats import (
     message,
 )
 from assay.kinds.base import Agreement, Answer, Export, Kind
-from assay.kinds.llm_text import first_answer, normalized, similarity_agreement
+from assay.kinds.llm_text import bounds_errors, first_answer, similarity_agreement
+from assay.kinds.text_align import normalized
 from assay.text import Text
 
 Role = Literal["user", "assistant"]
@@ -64,9 +65,7 @@ class ChatParams(BaseModel):
 
 
 def check_params(params: ChatParams) -> list[FieldError]:
-    if params.max_turns is not None and params.max_turns < params.min_turns:
-        return [FieldError("max_turns", f"must be at least min_turns ({params.min_turns})")]
-    return []
+    return bounds_errors(params, "min_turns", "max_turns")
 
 
 class SeedMessage(BaseModel):
@@ -160,7 +159,7 @@ def consolidate(params: ChatParams, task: ChatTask, answers: Sequence[Answer]) -
 
 
 def _turns(answer: Answer) -> list[tuple[str, str]]:
-    return [(m["role"], normalized(m["content"])) for m in answer["messages"]]
+    return [(m["role"], normalized(m["content"], fold=False)) for m in answer["messages"]]
 
 
 def matches(params: ChatParams, task: ChatTask, answer: Answer, gold: Answer) -> bool:

@@ -44,10 +44,10 @@ from assay.exchange.llm_formats import (
     preference_pair,
 )
 from assay.kinds.base import Agreement, Answer, Export, Kind
+from assay.kinds.labels import repeats
+from assay.kinds.nominal import nominal_agreement
 from assay.kinds.preference_items import PreferenceTask, check_task, index_error
 from assay.quality import bradley_terry
-from assay.quality.agreement import json_number, krippendorff_alpha
-from assay.quality.answers import Answers
 from assay.text import Text
 
 TIE = "tie"
@@ -80,13 +80,7 @@ class ComparisonParams(BaseModel):
 
 def check_params(params: ComparisonParams) -> list[FieldError]:
     """Criteria must be distinct; each repeat is named by its index."""
-    seen: set[str] = set()
-    errors = []
-    for i, name in enumerate(params.criteria):
-        if name in seen:
-            errors.append(FieldError(f"criteria[{i}]", f"criterion {name!r} is repeated"))
-        seen.add(name)
-    return errors
+    return repeats(params.criteria, "criteria", "criterion")
 
 
 class ComparisonResponse(BaseModel):
@@ -195,17 +189,7 @@ def agreement(
     params: ComparisonParams, items: Sequence[tuple[PreferenceTask, Sequence[Answer]]]
 ) -> Agreement:
     """Krippendorff's alpha (nominal) over `preferred` on every task."""
-    measure = "krippendorff_alpha_nominal"
-    pairs = sum(len(a) * (len(a) - 1) // 2 for _, a in items)
-    if not pairs:
-        return Agreement(measure, None, 0)
-    rows = [
-        (i, w, answer_key(params, a))
-        for i, (_, answers) in enumerate(items)
-        for w, a in enumerate(answers)
-    ]
-    answers = Answers.from_columns(*zip(*rows, strict=True))
-    return Agreement(measure, json_number(krippendorff_alpha(answers)), pairs)
+    return nominal_agreement(items, lambda answer: answer_key(params, answer))
 
 
 def _outcomes(models: Sequence[str], preferred: int | str) -> Iterator[tuple[str, str, float]]:

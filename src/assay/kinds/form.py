@@ -42,7 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
 from assay.kinds.base import Agreement, AnyItem, Kind, pairwise_agreement
-from assay.kinds.rubric_votes import combine_parts, plurality, share
+from assay.kinds.labels import repeats
+from assay.kinds.rubric_votes import part_errors, plurality, share, vote_parts
 from assay.kinds.text_align import normalized
 from assay.text import Text
 
@@ -84,14 +85,7 @@ class FormParams(BaseModel):
 
 
 def check_params(params: FormParams) -> list[FieldError]:
-    errors: list[FieldError] = []
-    seen: set[str] = set()
-    for i, form_field in enumerate(params.fields):
-        if form_field.name in seen:
-            errors.append(FieldError(f"fields[{i}].name", f"{form_field.name!r} is repeated"))
-        seen.add(form_field.name)
-        errors.extend(check_field(form_field, f"fields[{i}]"))
-    return errors
+    return part_errors("fields", params.fields, check_field)
 
 
 def check_field(form_field: FormField, path: str) -> list[FieldError]:
@@ -105,11 +99,7 @@ def check_field(form_field: FormField, path: str) -> list[FieldError]:
         options = form_field.options or []
         if len(options) < 2:
             errors.append(FieldError(f"{path}.options", "a choice field needs 2 options or more"))
-        errors.extend(
-            FieldError(f"{path}.options[{i}]", f"option {option!r} is repeated")
-            for i, option in enumerate(options)
-            if option in options[:i]
-        )
+        errors.extend(repeats(options, f"{path}.options", "option"))
     low, high = form_field.min, form_field.max
     if low is not None and high is not None and low > high:
         errors.append(FieldError(f"{path}.max", "must be at least min"))
@@ -232,20 +222,10 @@ def consolidated_value(form_field: FormField, values: list[Any]) -> Any:
     return plurality(given, key=lambda value: comparable(form_field, value))
 
 
-def decide(form_field: FormField, values: list[Any]) -> tuple[Any, float]:
-    """The field's result and the share of answers that agree with it."""
-    result = consolidated_value(form_field, values)
-    return result, share(values, lambda value: same(form_field, value, result))
-
-
 def consolidate(
     params: FormParams, task: AnyItem, answers: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
-    decided = {
-        f.name: decide(f, [answer["values"].get(f.name) for answer in answers])
-        for f in params.fields
-    }
-    return combine_parts("values", decided)
+    return vote_parts("values", params.fields, answers, consolidated_value, same)
 
 
 def matches(

@@ -26,10 +26,13 @@ match. On that one idea rest:
   1 when both are empty. Symmetric, in [0, 1].
 - `matches_gold`: every gold object matched by a same-label answer object at the threshold,
   and no answer object left over.
+
+`image_kind` wires these into a kind: every image kind takes an `ImageTask`, distinct
+labels, answers listing labelled objects under the kind's name (each object's label one of
+the project's, then the kind's own geometry checks), and COCO (optionally YOLO) files.
 """
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from math import ceil
@@ -41,10 +44,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.optimize import linear_sum_assignment
 
 from assay.errors import FieldError
-from assay.kinds.base import Answer
+from assay.exchange.image_formats import coco_reader, coco_writer, yolo_writer
+from assay.kinds.base import Agreement, Answer, Export, Import, Kind, pairwise_agreement
+from assay.kinds.labels import Label, label_errors, repeats, vote
 from assay.text import Text
 
-Label = Annotated[Text, Field(min_length=1, max_length=200)]
 Coordinate = Annotated[float, Field(allow_inf_nan=False)]
 MAX_OBJECTS = 10_000
 RASTER = 512
@@ -61,13 +65,7 @@ class LabelledParams(BaseModel):
 
 def check_labels(params: LabelledParams) -> list[FieldError]:
     """Labels must be distinct; each repeat is named by its index."""
-    seen: set[str] = set()
-    errors = []
-    for i, label in enumerate(params.labels):
-        if label in seen:
-            errors.append(FieldError(f"labels[{i}]", f"label {label!r} is repeated"))
-        seen.add(label)
-    return errors
+    return repeats(params.labels)
 
 
 class RegionParams(LabelledParams):
@@ -87,12 +85,6 @@ class ImageTask(BaseModel):
     image: Annotated[Text, Field(min_length=1)]
     width: Annotated[int, Field(gt=0)]
     height: Annotated[int, Field(gt=0)]
-
-
-def label_errors(labels: Sequence[str], path: str, label: str) -> list[FieldError]:
-    if label in labels:
-        return []
-    return [FieldError(f"{path}.label", f"{label!r} is not one of the project's labels")]
 
 
 def inside_errors(
@@ -234,14 +226,6 @@ def _mean_pairwise(similarity: np.ndarray) -> float:
     return float(similarity[np.triu_indices(n, 1)].mean())
 
 
-def _vote(labels: Sequence[str], chosen: Sequence[str]) -> tuple[str, int]:
-    """The most chosen label and its votes; ties go to the label listed first in params."""
-    order = {label: i for i, label in enumerate(labels)}
-    votes = Counter(chosen)
-    winner = min(votes, key=lambda label: (-votes[label], order.get(label, len(order)), label))
-    return winner, votes[winner]
-
-
 def consolidate_objects(scheme: Scheme, labels: Sequence[str], answers: Sequence[Answer]) -> Answer:
     """Clusters of the workers' objects, kept by strict majority (see the module doc)."""
     objects = [obj for answer in answers for obj in answer[scheme.key]]
@@ -256,7 +240,7 @@ def consolidate_objects(scheme: Scheme, labels: Sequence[str], answers: Sequence
             continue
         inner = similarity[np.ix_(members, members)]
         mean = _mean_pairwise(inner)
-        label, votes = _vote(labels, [objects[m]["label"] for m in members])
+        label, votes = vote(labels, [objects[m]["label"] for m in members])
         geometry = scheme.merge([objects[m] for m in members], inner)
         kept.append({**geometry, "label": label, "support": support, **scheme.report(mean)})
         agreeing.append(votes / workers * min(max(mean, 0.0), 1.0))
@@ -299,3 +283,75 @@ def matches_gold(scheme: Scheme, answer: Answer, gold: Answer) -> bool:
         return False
     pairs = match(_same_label_similarity(scheme, answer, gold), scheme.threshold)
     return len(pairs) == len(gold[scheme.key])
+
+
+ObjectErrors = Callable[[Any, ImageTask, str, Any], list[FieldError]]
+"""(params, task, path, object) -> what is wrong with an object's geometry."""
+
+
+def image_kind(
+    *,
+    name: str,
+    summary: str,
+    params_model: type[LabelledParams],
+    response_model: type[BaseModel],
+    object_errors: ObjectErrors,
+    scheme: Callable[[Any], Scheme],
+    measure: str,
+    coco_fields: Callable[[dict[str, Any]], dict[str, Any]],
+    from_coco: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    yolo_numbers: Callable[[dict[str, Any], int, int], list[float]] | None = None,
+    coco_category: Mapping[str, Any] | None = None,
+) -> Kind:
+    """An image kind whose answers list labelled objects under `name` (its widget too).
+
+    `object_errors` checks one object's geometry (its label is checked here, first);
+    `scheme(params)` compares, merges and reports objects for consolidation, gold and
+    agreement (`measure`); `coco_fields` / `from_coco` turn an object into COCO annotation
+    fields and back, `coco_category` adds fields to every COCO category, and
+    `yolo_numbers`, when given, adds a YOLO export."""
+
+    def check_response(
+        params: LabelledParams, task: ImageTask, response: BaseModel
+    ) -> list[FieldError]:
+        errors = []
+        for i, obj in enumerate(getattr(response, name)):
+            path = f"{name}[{i}]"
+            errors += label_errors(params.labels, f"{path}.label", obj.label)
+            errors += object_errors(params, task, path, obj)
+        return errors
+
+    def consolidate(params: LabelledParams, task: ImageTask, answers: Sequence[Answer]) -> Answer:
+        return consolidate_objects(scheme(params), params.labels, answers)
+
+    def matches(params: LabelledParams, task: ImageTask, answer: Answer, gold: Answer) -> bool:
+        return matches_gold(scheme(params), answer, gold)
+
+    def agreement(
+        params: LabelledParams, items: Sequence[tuple[ImageTask, Sequence[Answer]]]
+    ) -> Agreement:
+        settled = scheme(params)
+        return pairwise_agreement(measure, items, lambda _, a, b: agreement_score(settled, a, b))
+
+    exports = {
+        "coco": Export(
+            "application/json", ".json", coco_writer(name, coco_fields, **(coco_category or {}))
+        )
+    }
+    if yolo_numbers is not None:
+        exports["yolo"] = Export("application/zip", ".zip", yolo_writer(name, yolo_numbers))
+    return Kind(
+        name=name,
+        summary=summary,
+        widget=name,
+        params_model=params_model,
+        task_model=ImageTask,
+        check_params=check_labels,
+        response_model=response_model,
+        check_response=check_response,
+        consolidate=consolidate,
+        matches=matches,
+        agreement=agreement,
+        exports=exports,
+        imports={"coco": Import(coco_reader(name, from_coco))},
+    )

@@ -37,23 +37,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
-from assay.exchange.image_formats import coco_reader, coco_writer
-from assay.kinds.base import Agreement, Answer, Export, Import, Kind, pairwise_agreement
 from assay.kinds.geometry import (
     MAX_OBJECTS,
     Coordinate,
     ImageTask,
-    Label,
     LabelledParams,
     Scheme,
     Similarity,
-    agreement_score,
-    check_labels,
-    consolidate_objects,
+    image_kind,
     inside_errors,
-    label_errors,
-    matches_gold,
 )
+from assay.kinds.labels import Label
 
 
 class PointsParams(LabelledParams):
@@ -78,21 +72,8 @@ class PointsResponse(BaseModel):
 def _point_errors(
     params: PointsParams, task: ImageTask, path: str, point: Point
 ) -> list[FieldError]:
-    return (
-        label_errors(params.labels, path, point.label)
-        + inside_errors(task, f"{path}.x", "x", point.x, "x")
-        + inside_errors(task, f"{path}.y", "y", point.y, "y")
-    )
-
-
-def check_response(
-    params: PointsParams, task: ImageTask, response: PointsResponse
-) -> list[FieldError]:
-    return [
-        error
-        for i, point in enumerate(response.points)
-        for error in _point_errors(params, task, f"points[{i}]", point)
-    ]
+    errors = inside_errors(task, f"{path}.x", "x", point.x, "x")
+    return errors + inside_errors(task, f"{path}.y", "y", point.y, "y")
 
 
 def _array(points: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -123,21 +104,6 @@ def _scheme(params: PointsParams) -> Scheme:
     )
 
 
-def consolidate(params: PointsParams, task: ImageTask, answers: Sequence[Answer]) -> Answer:
-    return consolidate_objects(_scheme(params), params.labels, answers)
-
-
-def matches(params: PointsParams, task: ImageTask, answer: Answer, gold: Answer) -> bool:
-    return matches_gold(_scheme(params), answer, gold)
-
-
-def agreement(
-    params: PointsParams, items: Sequence[tuple[ImageTask, Sequence[Answer]]]
-) -> Agreement:
-    scheme = _scheme(params)
-    return pairwise_agreement("point_match", items, lambda _, a, b: agreement_score(scheme, a, b))
-
-
 def _coco_fields(point: dict[str, Any]) -> dict[str, Any]:
     x, y = point["x"], point["y"]
     return {"keypoints": [x, y, 2], "num_keypoints": 1, "bbox": [x, y, 0, 0], "area": 0}
@@ -149,24 +115,15 @@ def _from_coco(annotation: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"x": x, "y": y} for x, y, visible in triples if visible > 0]
 
 
-KIND = Kind(
+KIND = image_kind(
     name="points",
     summary="mark every object or landmark in an image with a labelled point",
-    widget="points",
     params_model=PointsParams,
-    task_model=ImageTask,
-    check_params=check_labels,
     response_model=PointsResponse,
-    check_response=check_response,
-    consolidate=consolidate,
-    matches=matches,
-    agreement=agreement,
-    exports={
-        "coco": Export(
-            "application/json",
-            ".json",
-            coco_writer("points", _coco_fields, keypoints=["point"], skeleton=[]),
-        )
-    },
-    imports={"coco": Import(coco_reader("points", _from_coco))},
+    object_errors=_point_errors,
+    scheme=_scheme,
+    measure="point_match",
+    coco_fields=_coco_fields,
+    from_coco=_from_coco,
+    coco_category={"keypoints": ["point"], "skeleton": []},
 )

@@ -42,25 +42,19 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
-from assay.exchange.image_formats import coco_reader, coco_writer, yolo_writer
-from assay.kinds.base import Agreement, Answer, Export, Import, Kind, pairwise_agreement
 from assay.kinds.geometry import (
     MAX_OBJECTS,
     Coordinate,
     ImageTask,
-    Label,
     RegionParams,
     Scheme,
-    agreement_score,
-    check_labels,
-    consolidate_objects,
+    image_kind,
     inside_errors,
-    label_errors,
-    matches_gold,
     medoid,
     polygon_area,
     polygon_iou,
 )
+from assay.kinds.labels import Label
 
 Vertex = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 
@@ -99,21 +93,11 @@ def _area_errors(params: PolygonsParams, path: str, points: np.ndarray) -> list[
 def _polygon_errors(
     params: PolygonsParams, task: ImageTask, path: str, polygon: Polygon
 ) -> list[FieldError]:
-    errors = label_errors(params.labels, path, polygon.label)
+    errors = []
     for j, (x, y) in enumerate(polygon.points):
         errors += inside_errors(task, f"{path}.points[{j}]", "x", x, "x")
         errors += inside_errors(task, f"{path}.points[{j}]", "y", y, "y")
     return errors + _area_errors(params, f"{path}.points", np.array(polygon.points))
-
-
-def check_response(
-    params: PolygonsParams, task: ImageTask, response: PolygonsResponse
-) -> list[FieldError]:
-    return [
-        error
-        for i, polygon in enumerate(response.polygons)
-        for error in _polygon_errors(params, task, f"polygons[{i}]", polygon)
-    ]
 
 
 def _arrays(polygons: Sequence[dict[str, Any]]) -> list[np.ndarray]:
@@ -128,21 +112,6 @@ def _iou(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> np.ndarray
 
 def _scheme(params: PolygonsParams) -> Scheme:
     return Scheme("polygons", _iou, params.iou_threshold, medoid, lambda iou: {"iou": iou})
-
-
-def consolidate(params: PolygonsParams, task: ImageTask, answers: Sequence[Answer]) -> Answer:
-    return consolidate_objects(_scheme(params), params.labels, answers)
-
-
-def matches(params: PolygonsParams, task: ImageTask, answer: Answer, gold: Answer) -> bool:
-    return matches_gold(_scheme(params), answer, gold)
-
-
-def agreement(
-    params: PolygonsParams, items: Sequence[tuple[ImageTask, Sequence[Answer]]]
-) -> Agreement:
-    scheme = _scheme(params)
-    return pairwise_agreement("polygon_iou", items, lambda _, a, b: agreement_score(scheme, a, b))
 
 
 def _coco_fields(polygon: dict[str, Any]) -> dict[str, Any]:
@@ -169,21 +138,15 @@ def _from_coco(annotation: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"points": [list(xy) for xy in zip(p[::2], p[1::2], strict=True)]} for p in parts]
 
 
-KIND = Kind(
+KIND = image_kind(
     name="polygons",
     summary="outline every object in an image with a labelled polygon",
-    widget="polygons",
     params_model=PolygonsParams,
-    task_model=ImageTask,
-    check_params=check_labels,
     response_model=PolygonsResponse,
-    check_response=check_response,
-    consolidate=consolidate,
-    matches=matches,
-    agreement=agreement,
-    exports={
-        "coco": Export("application/json", ".json", coco_writer("polygons", _coco_fields)),
-        "yolo": Export("application/zip", ".zip", yolo_writer("polygons", _yolo_numbers)),
-    },
-    imports={"coco": Import(coco_reader("polygons", _from_coco))},
+    object_errors=_polygon_errors,
+    scheme=_scheme,
+    measure="polygon_iou",
+    coco_fields=_coco_fields,
+    from_coco=_from_coco,
+    yolo_numbers=_yolo_numbers,
 )

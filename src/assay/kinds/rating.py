@@ -38,12 +38,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
 from assay.kinds.base import Agreement, AnyItem, Kind
-from assay.kinds.rubric_votes import combine_parts, share
+from assay.kinds.labels import Label, repeats
+from assay.kinds.rubric_votes import part_errors, vote_parts
 from assay.quality.agreement import json_number, krippendorff_alpha
 from assay.quality.answers import Answers
 from assay.text import Text
 
-Label = Annotated[Text, Field(min_length=1, max_length=200)]
 Name = Annotated[Text, Field(min_length=1, max_length=100)]
 Comment = Annotated[Text, Field(max_length=5000)]
 NUMERIC_TOLERANCE = 0.1
@@ -87,23 +87,15 @@ class RatingParams(BaseModel):
 
 
 def check_params(params: RatingParams) -> list[FieldError]:
-    errors: list[FieldError] = []
-    seen: set[str] = set()
-    for i, criterion in enumerate(params.criteria):
-        if criterion.name in seen:
-            errors.append(FieldError(f"criteria[{i}].name", f"{criterion.name!r} is repeated"))
-        seen.add(criterion.name)
-        errors.extend(check_scale(criterion.scale, f"criteria[{i}].scale"))
+    errors = part_errors(
+        "criteria", params.criteria, lambda c, path: check_scale(c.scale, f"{path}.scale")
+    )
     return errors + check_comment_below(params)
 
 
 def check_scale(scale: LikertScale | NumericScale, path: str) -> list[FieldError]:
     if isinstance(scale, LikertScale):
-        return [
-            FieldError(f"{path}.labels[{i}]", f"label {label!r} is repeated")
-            for i, label in enumerate(scale.labels)
-            if label in scale.labels[:i]
-        ]
+        return repeats(scale.labels, f"{path}.labels")
     if not scale.min < scale.max:
         return [FieldError(f"{path}.max", "must be greater than min")]
     if scale.step is not None and scale.step > scale.max - scale.min:
@@ -216,20 +208,17 @@ def consolidated_score(params: RatingParams, criterion: Criterion, scores: list[
     return statistics.fmean(scores)
 
 
-def decide(params: RatingParams, criterion: Criterion, scores: list[Any]) -> tuple[Any, float]:
-    """The criterion's result and the share of answers close to it."""
-    result = consolidated_score(params, criterion, scores)
-    return result, share(scores, lambda score: close(criterion.scale, score, result))
-
-
 def consolidate(
     params: RatingParams, task: AnyItem, answers: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
-    decided = {
-        c.name: decide(params, c, [answer["scores"][c.name] for answer in answers])
-        for c in params.criteria
-    }
-    return combine_parts("scores", decided)
+    """Criterion by criterion; a criterion's share is that of the scores close to its result."""
+    return vote_parts(
+        "scores",
+        params.criteria,
+        answers,
+        lambda criterion, scores: consolidated_score(params, criterion, scores),
+        lambda criterion, score, result: close(criterion.scale, score, result),
+    )
 
 
 def matches(

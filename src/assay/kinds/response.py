@@ -39,7 +39,8 @@ from assay.exchange.llm_formats import (
     prompt_completion,
 )
 from assay.kinds.base import Agreement, Answer, Export, Kind
-from assay.kinds.llm_text import first_answer, normalized, similarity_agreement
+from assay.kinds.llm_text import bounds_errors, first_answer, similarity_agreement
+from assay.kinds.text_align import normalized
 from assay.text import Text
 
 
@@ -52,9 +53,7 @@ class ResponseParams(BaseModel):
 
 
 def check_params(params: ResponseParams) -> list[FieldError]:
-    if params.max_length is not None and params.max_length < params.min_length:
-        return [FieldError("max_length", f"must be at least min_length ({params.min_length})")]
-    return []
+    return bounds_errors(params, "min_length", "max_length")
 
 
 class ResponseTask(BaseModel):
@@ -110,7 +109,7 @@ def consolidate(params: ResponseParams, task: ResponseTask, answers: Sequence[An
 
 
 def matches(params: ResponseParams, task: ResponseTask, answer: Answer, gold: Answer) -> bool:
-    return normalized(answer["text"]) == normalized(gold["text"])
+    return normalized(answer["text"], fold=False) == normalized(gold["text"], fold=False)
 
 
 def agreement(

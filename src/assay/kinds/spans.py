@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assay.errors import FieldError
 from assay.exchange.span_conll import Span, read_conll, write_conll
 from assay.kinds.base import Agreement, Answer, Export, Import, Kind, pairwise_agreement
-from assay.kinds.categorization import Label, repeated_labels
+from assay.kinds.labels import Label, label_errors, repeats, vote
 from assay.text import Text
 
 MIN_GOLD_F1 = 0.8
@@ -64,7 +64,7 @@ class SpansParams(BaseModel):
 
 
 def check_params(params: SpansParams) -> list[FieldError]:
-    return repeated_labels(params.labels)
+    return repeats(params.labels)
 
 
 class SpansTask(BaseModel):
@@ -107,8 +107,8 @@ def check_span(params: SpansParams, text: str, i: int, span: SpanAnswer) -> list
         return [FieldError(f"{path}.end", f"must be greater than start ({span.start})")]
     if span.end > len(text):
         return [FieldError(f"{path}.end", f"must be at most the text's length {len(text)}")]
-    if span.label not in params.labels:
-        return [FieldError(f"{path}.label", f"{span.label!r} is not one of the project's labels")]
+    if unknown := label_errors(params.labels, f"{path}.label", span.label):
+        return unknown
     marked = text[span.start : span.end]
     if span.text is not None and span.text != marked:
         return [FieldError(f"{path}.text", f"is {span.text!r} but the offsets mark {marked!r}")]
@@ -211,12 +211,10 @@ def _joinable(found: Sequence[Mark], a: list[int], b: list[int], threshold: floa
 def decide(labels: Sequence[str], cluster: Sequence[Mark]) -> Decision:
     """The cluster's label by vote (ties to the earlier project label) and offsets by
     their most common pair (ties to the earliest)."""
-    order = {label: i for i, label in enumerate(labels)}
-    votes = Counter(m.label for m in cluster)
-    label = min(votes, key=lambda name: (-votes[name], order.get(name, len(order)), name))
+    label, support = vote(labels, [m.label for m in cluster])
     bounds = Counter((m.start, m.end) for m in cluster)
     start, end = min(bounds, key=lambda b: (-bounds[b], b))
-    return Decision(Span(start, end, label), votes[label], len(cluster))
+    return Decision(Span(start, end, label), support, len(cluster))
 
 
 def without_overlaps(decisions: Sequence[Decision], kept: Iterable[int]) -> set[int]:

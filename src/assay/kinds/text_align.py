@@ -1,5 +1,6 @@
-"""Comparing and combining free texts: normalization, character edit distances, the medoid
-of several texts, and a ROVER-style word vote over transcripts aligned to a pivot.
+"""Comparing and combining free texts: normalization (of whitespace, and unless told not
+to of case and Unicode form), character edit distances, the medoid of several texts, and a
+ROVER-style word vote over transcripts aligned to a pivot.
 
 ROVER (Fiscus 1997) aligns every transcript's words into one word network and votes slot
 by slot. Here the network is the pivot's words: each other transcript is aligned to the
@@ -23,13 +24,11 @@ from assay.kinds.rubric_votes import plurality
 _WHITESPACE = re.compile(r"\s+")
 
 
-def normalized(text: str) -> str:
-    """Unicode NFC, casefolded, whitespace runs as one space, no leading/trailing space."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip()
-
-
-def one_line(text: str) -> str:
-    """The text with every whitespace run (tabs, newlines) as one space."""
+def normalized(text: str, *, fold: bool = True) -> str:
+    """Every whitespace run (tabs, newlines) as one space, no leading/trailing space; with
+    `fold` (the default) the text is first put in Unicode NFC and casefolded."""
+    if fold:
+        text = unicodedata.normalize("NFC", text).casefold()
     return _WHITESPACE.sub(" ", text).strip()
 
 

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.errors import FieldError
 from assay.kinds.base import Agreement, AnyItem, Export, Kind, pairwise_agreement
-from assay.kinds.text_align import combine, distance, error_rate, medoid, normalized, one_line
+from assay.kinds.text_align import combine, distance, error_rate, medoid, normalized
 from assay.text import Text
 
 MAX_GOLD_ERROR_RATE = 0.05
@@ -109,7 +109,7 @@ def agreement(
 
 def write_text(params: BaseModel, tasks: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     for task in tasks:
-        yield f"{task['id']}\t{one_line(task['response']['text'])}\n".encode()
+        yield f"{task['id']}\t{normalized(task['response']['text'], fold=False)}\n".encode()
 
 
 KIND = Kind(
