@@ -4,6 +4,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= ./assay-data
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install install-test serve test bench lint
 
@@ -21,7 +23,12 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test
+# The browser tests drive Debian's Chromium (no browser download by Playwright).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
+
+install-test: $(VENV)/.installed-test $(CHROMIUM)
 
 serve: install
 	$(BIN)/assay serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) --sample

@@ -213,3 +213,56 @@ def load_json(tmp_path, monkeypatch):
         )
 
     return load
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """`open_page(key)`: a fresh browser context signed in with that key, on a page at
+    the start page; `open_page(None)`: not signed in. Script errors and console errors
+    are collected in `page.errors`."""
+    contexts = []
+
+    def make(key: str | None, path: str = "/"):
+        context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda message: page.errors.append(message.text) if message.type == "error" else None,
+        )
+        if key is not None:
+            page.goto("/login")
+            page.fill("#key", key)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+        page.goto(path)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -92,6 +92,8 @@ def serve(
     console.print(f"assay serving on [bold]{base}[/]  (API docs: {base}/docs)")
     if seeded:
         console.print(f"sample project: {seeded['project']}")
+        console.print(f"to label it, open [bold]{base}/login[/] and sign in with this key:")
+        console.print(seeded["annotator_key"], highlight=False, soft_wrap=True)
         console.print("admin key (shown once, keep it):")
         console.print(seeded["key"], highlight=False, soft_wrap=True)
     elif sample:

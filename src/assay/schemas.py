@@ -119,6 +119,56 @@ class ProjectCreated(ProjectOut):
     callback_secret: str = Field(description="Signs callbacks; shown only here")
 
 
+class BatchProgress(BaseModel):
+    batch: str | None = Field(description="null: the tasks outside any batch")
+    name: str | None
+    total: int
+    counts: dict[TaskStatus, int]
+
+
+class HourlyCount(BaseModel):
+    hour: str = Field(description='a UTC hour, "YYYY-MM-DDTHH"')
+    completed: int
+
+
+class LabelCount(BaseModel):
+    label: str = Field(description="the kind's answer key of the results")
+    count: int
+
+
+class LowConfidenceTask(BaseModel):
+    task: str
+    confidence: float
+    url: str = Field(description="where the task's JSON is")
+
+
+class Dashboard(BaseModel):
+    """A project's progress and pace; gold tasks are left out of every figure."""
+
+    project: str
+    batch: str | None
+    since: str | None
+    until: str | None
+    total: int = Field(description="tasks now (time filters do not apply)")
+    counts: dict[TaskStatus, int] = Field(description="tasks by status now")
+    batches: list[BatchProgress] = Field(description="tasks by status in each batch")
+    throughput: list[HourlyCount] = Field(description="completions per hour, oldest first")
+    labels: list[LabelCount] = Field(
+        description="completed results per answer key (kinds whose answers are categories)"
+    )
+    lowest_confidence: list[LowConfidenceTask] = Field(
+        description="completed tasks with the least sure results, least sure first"
+    )
+    answers: int
+    workers_active: int = Field(description="distinct workers who gave these answers")
+    mean_answer_ms: float | None = Field(description="mean duration the clients reported")
+    answers_last_hour: int = Field(description="the recent answer rate (time filters do not apply)")
+    remaining_answers: int = Field(description="answers the pending tasks still need")
+    eta_seconds: float | None = Field(
+        description="remaining_answers at the recent rate; null while that rate is 0"
+    )
+
+
 # --- batches --------------------------------------------------------------------------
 
 
@@ -303,6 +353,10 @@ class ReviewAssignment(Assignment):
     answers: list[Any] = Field(description="the answers it was made from")
 
 
+class OpenLeases(BaseModel):
+    items: list[ReviewAssignment | Assignment]
+
+
 class ReviewIn(Request):
     verdict: Literal["accept", "reject", "fix"]
     response: Any = Field(None, description="with fix: the corrected response")
@@ -341,6 +395,7 @@ class WorkerStats(BaseModel):
     worker: str
     answers: int
     mean_duration_ms: float | None
+    active_ms: int = Field(description="time spent on answers, as the workers' clients measured it")
     gold: GoldScore
 
 

@@ -4,6 +4,7 @@ import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
@@ -18,6 +19,7 @@ from assay.engine.refit import Refitter
 from assay.settings import Settings
 from assay.store.db import Store
 from assay.store.migrate import migrate
+from assay.web import STATIC_DIR, pages
 
 DESCRIPTION = """
 The assay task API. Authenticate with `Authorization: Bearer <api key>`.
@@ -65,6 +67,12 @@ def create_app(settings: Settings) -> FastAPI:
     # Routes are matched in order: the work loop's, by far the most frequent, go first.
     for module in (work, tasks, projects, batches, workers, keys, kinds, media):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(pages.PageDenied)
+    async def page_denied(request, exc: pages.PageDenied):
+        return exc.response
 
     @app.get("/healthz", tags=["health"])
     def healthz():

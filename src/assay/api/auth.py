@@ -1,4 +1,9 @@
-"""Bearer API keys and role checks, as FastAPI dependencies."""
+"""Who is calling: a Bearer API key, or a browser session cookie (see engine/sessions);
+and role checks, as FastAPI dependencies.
+
+A request with a session cookie that changes anything must carry the session's CSRF token
+in the `X-CSRF-Token` header (pages send it from their <meta name="csrf-token">).
+"""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assay.engine.keys import WORKER_ROLES, Principal, authenticate
+from assay.engine.sessions import csrf_matches, session_of
 from assay.engine.workers import working
 from assay.errors import AssayError
 from assay.store.db import Store
@@ -18,10 +24,9 @@ async def store_of(request: Request) -> Store:
     return request.app.state.store
 
 
-def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
-    if credentials is None:
-        raise AssayError("send 'Authorization: Bearer <api key>'", "unauthenticated", 401)
-    return credentials.credentials
+SESSION_COOKIE = "assay_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _known(store: Store, secret: str) -> Principal:
@@ -29,6 +34,31 @@ def _known(store: Store, secret: str) -> Principal:
     if found is None:
         raise AssayError("the API key is unknown or revoked", "invalid_key", 401)
     return found
+
+
+def _from_session(store: Store, token: str, changes: bool, csrf: str | None) -> Principal:
+    session = session_of(store, token)
+    if session is None:
+        raise AssayError("the session has ended; sign in again", "session_ended", 401)
+    if changes and not csrf_matches(session, csrf):
+        raise AssayError(f"send the session's {CSRF_HEADER} header", "csrf", 403)
+    return session.principal
+
+
+def identify(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Callable[[Store], Principal]:
+    """A lookup of the caller, to run on the database thread: the Bearer key if there is
+    one, else the session cookie."""
+    if credentials is not None:
+        secret = credentials.credentials
+        return lambda store: _known(store, secret)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        changes = request.method not in SAFE_METHODS
+        csrf = request.headers.get(CSRF_HEADER)
+        return lambda store: _from_session(store, token, changes, csrf)
+    raise AssayError("send 'Authorization: Bearer <api key>'", "unauthenticated", 401)
 
 
 def _with_role(who: Principal, roles: tuple[str, ...]) -> Principal:
@@ -44,7 +74,7 @@ def _with_role(who: Principal, roles: tuple[str, ...]) -> Principal:
 async def principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Principal:
-    return await request.app.state.lane(_known, request.app.state.store, _secret(credentials))
+    return await request.app.state.lane(identify(request, credentials), request.app.state.store)
 
 
 async def as_worker(
@@ -55,11 +85,11 @@ async def as_worker(
     The work loop's routes use this instead of dependencies: the key lookup and the work
     share one trip to the database thread, which halves the cost of these small requests.
     """
-    secret = _secret(await bearer(request))
+    caller = identify(request, await bearer(request))
     store = request.app.state.store
 
     def authenticated_act() -> Any:
-        return act(store, working(_with_role(_known(store, secret), roles)), *args)
+        return act(store, working(_with_role(caller(store), roles)), *args)
 
     return await request.app.state.lane(authenticated_act)
 

@@ -22,6 +22,7 @@ from assay.engine.work import (
     best_candidate,
     complete_task,
     lease,
+    open_leases,
     sweep_expired,
     worker_view,
 )
@@ -56,12 +57,28 @@ def next_review(store: Store, worker: Worker, project_id: str | None) -> dict | 
         (task_id, params, hypothesis, result, _), project, _ = best
         assignment = lease(conn, worker, task_id, project, now, "review")
         run(conn, _HOLD, {"task": task_id})
-        answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS, {"task": task_id})]
-    return worker_view(assignment, params, hypothesis, project) | {
-        "stage": "review",
-        "result": orjson.loads(result),
-        "answers": answers,
-    }
+        extras = _under_review(conn, task_id, result)
+    return worker_view(assignment, params, hypothesis, project) | extras
+
+
+def _under_review(conn: Connection, task_id: str, result: str) -> dict[str, Any]:
+    """What a reviewer sees besides the task: the result to judge and its answers."""
+    answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS, {"task": task_id})]
+    return {"stage": "review", "result": orjson.loads(result), "answers": answers}
+
+
+_RESULT = Sql("SELECT response FROM tasks WHERE id = :task")
+
+
+def open_reviews(store: Store, worker: Worker) -> list[dict[str, Any]]:
+    """The reviewer's review leases still running, as `next_review` showed them."""
+    views = open_leases(store, worker, "review")
+    with store.read() as conn:
+        for view in views:
+            task_id = view["task"]["id"]
+            (result,) = one(conn, _RESULT, {"task": task_id})
+            view |= _under_review(conn, task_id, result)
+    return views
 
 
 _CONTEXT_COLUMNS = (

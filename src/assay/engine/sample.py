@@ -1,4 +1,5 @@
-"""A first-run sample: an admin key and a small categorization project to try the API on."""
+"""A first-run sample: an admin key, an annotator's key and a small categorization project
+to try the API and the web workspace on."""
 
 from sqlalchemy import func, select
 
@@ -19,14 +20,15 @@ SAMPLE_REVIEWS = [
 
 
 def seed_sample(store: Store) -> dict | None:
-    """On an empty store, create an admin key and a sample project; else do nothing.
-
-    Returns {"key", "project"} when it seeded, so the caller can show the key once.
+    """On an empty store, create an admin key, an annotator and a sample project; else do
+    nothing. Returns {"key", "annotator_key", "project"} when it seeded, so the caller can
+    show the keys once.
     """
     with store.read() as conn:
         if conn.execute(select(func.count()).select_from(api_keys)).scalar_one():
             return None
     key = create_key(store, "admin", "sample admin")
+    annotator = create_key(store, "annotator", "Sample annotator")
     project = create_project(
         store,
         {
@@ -41,4 +43,4 @@ def seed_sample(store: Store) -> dict | None:
         for i, text in enumerate(SAMPLE_REVIEWS, start=1)
     )
     import_tasks(store, project["id"], None, body)
-    return {"key": key["key"], "project": project["id"]}
+    return {"key": key["key"], "annotator_key": annotator["key"], "project": project["id"]}

@@ -151,6 +151,28 @@ def next_assignment(
         return worker_view(assignment, params, hypothesis, project)
 
 
+_OPEN_LEASES = Sql(
+    "SELECT a.id, a.task_id, a.expires_at, t.params, t.hypothesis, "
+    + ", ".join(f"p.{column}" for column in _PROJECT_COLUMNS)
+    + " FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN projects p ON p.id = a.project_id"
+    " WHERE a.worker_id = :worker AND a.status = 'active' AND a.stage = :stage"
+    " AND a.expires_at > :now ORDER BY a.leased_at, a.id"
+)
+
+
+def open_leases(store: Store, worker: Worker, stage: str = "label") -> list[dict[str, Any]]:
+    """The worker's leases still running at this stage, oldest first, as `next_assignment`
+    showed them: a page reloaded in the middle of a task picks it up again."""
+    with store.read() as conn:
+        rows = all_rows(conn, _OPEN_LEASES, {"worker": worker.id, "stage": stage, "now": utc_now()})
+    views = []
+    for assignment_id, task_id, expires_at, params, hypothesis, *project_values in rows:
+        assignment = {"id": assignment_id, "task_id": task_id, "expires_at": expires_at}
+        project = dict(zip(_PROJECT_COLUMNS, project_values, strict=True))
+        views.append(worker_view(assignment, params, hypothesis, project))
+    return views
+
+
 def best_candidate(
     conn: Connection, worker: Worker, project_id: str | None, statement: Sql
 ) -> tuple[tuple, dict, dict] | None:

@@ -346,3 +346,15 @@ media = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", String(32), nullable=False),
 )
+
+# Browser sign-ins: the cookie carries a random token, stored here only as its SHA-256,
+# with the CSRF token the session's pages must send back on every change.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(32), ForeignKey("api_keys.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)

@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -6,11 +7,12 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
-from assay.engine import exports, imports, projects, quality, removals, workers
+from assay.engine import dashboard, exports, imports, projects, quality, removals, workers
 from assay.engine.keys import Principal
 from assay.exchange.task_writers import FORMATS
 from assay.schemas import (
     Consolidation,
+    Dashboard,
     ImportReport,
     Leaderboard,
     Members,
@@ -79,6 +81,21 @@ def project_quality(
     from truth inference (`method`; by default Dawid-Skene once there are enough
     overlapping answers, majority vote before), and accuracy on gold."""
     return quality.project_quality(store, project_id, method)
+
+
+@router.get("/{project_id}/dashboard", response_model=Dashboard)
+def project_dashboard(
+    project_id: str,
+    batch: str | None = None,
+    since: Annotated[datetime | None, Query(description="completed / answered at or after")] = None,
+    until: Annotated[datetime | None, Query(description="completed / answered before")] = None,
+    store: Store = Depends(store_of),
+):
+    """Progress by status and batch, completions per hour, the distribution of results,
+    the least sure results, the answers and their pace, and the estimated time left.
+    Gold tasks are left out; times without a zone are UTC. Each figure's definition is
+    in `assay.engine.dashboard`."""
+    return dashboard.project_dashboard(store, project_id, batch, since, until)
 
 
 @router.get("/{project_id}/leaderboard", response_model=Leaderboard)

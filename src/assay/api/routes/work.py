@@ -11,17 +11,20 @@ from fastapi import APIRouter, Depends, Request, Response
 from assay.api.auth import as_worker, principal, store_of
 from assay.api.responses import OrjsonResponse
 from assay.engine import review, work, workers
-from assay.engine.keys import Principal
+from assay.engine.keys import WORKER_ROLES, Principal
+from assay.errors import AssayError
 from assay.schemas import (
     AnnotationOut,
     Assignment,
     LeaseOut,
     Me,
+    OpenLeases,
     ReviewAssignment,
     ReviewIn,
     ReviewOut,
     Stage,
     Submission,
+    WorkerStats,
     WorkRequest,
 )
 from assay.store.db import Store
@@ -38,6 +41,15 @@ def me(who: Principal = Depends(principal), store: Store = Depends(store_of)):
     if who.role in ("annotator", "reviewer"):
         worker = workers.get_worker(store, who.key_id)
     return {"key_id": who.key_id, "role": who.role, "name": who.name, "worker": worker}
+
+
+@router.get("/v1/me/stats", response_model=WorkerStats)
+def my_stats(who: Principal = Depends(principal), store: Store = Depends(store_of)):
+    """A worker's own figures: answers, active time and accuracy on gold (a figure only:
+    never which tasks were gold)."""
+    if who.role not in WORKER_ROLES:
+        raise AssayError("only workers have stats", "forbidden", 403)
+    return workers.worker_stats(store, who.key_id)
 
 
 @router.post(
@@ -57,6 +69,17 @@ async def next_task(request: Request, body: WorkRequest | None = None, stage: St
     if assignment is None:
         return Response(status_code=204)
     return OrjsonResponse(assignment)
+
+
+@router.get("/v1/work/current", response_model=OpenLeases, openapi_extra=BEARER)
+async def current_work(request: Request, stage: Stage = "label"):
+    """The caller's leases still running (oldest first), in the shape `work/next` gave
+    them: a client that lost its state (a reloaded page) picks its tasks up again."""
+    if stage == "review":
+        items = await as_worker(request, review.open_reviews, roles=("reviewer",))
+    else:
+        items = await as_worker(request, work.open_leases)
+    return OrjsonResponse({"items": items})
 
 
 @router.post(
