@@ -129,14 +129,15 @@ def test_every_control_is_labelled_and_reachable(mount, kind):
     unnamed = widget.page.evaluate(
         """() => [...document.querySelector('#mount').querySelectorAll(
                 'input, select, textarea, button, [tabindex]')]
-            .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || c.textContent.trim()))
+            .filter((c) => !(c.labels?.length || c.getAttribute('aria-label')
+                             || c.textContent.trim()))
             .map((c) => c.outerHTML)"""
     )
     assert unnamed == []
-    untabbable = widget.page.evaluate(
-        "() => [...document.querySelectorAll('#mount [tabindex]')].filter((c) => c.tabIndex < 0).length"
+    tab_stops = widget.page.evaluate(
+        "() => [...document.querySelectorAll('#mount [tabindex]')].map((c) => c.tabIndex)"
     )
-    assert untabbable == 0
+    assert all(index >= 0 for index in tab_stops)
 
 
 # categorization
@@ -198,7 +199,8 @@ def char_edge(page, index: int, side: str) -> tuple[float, float]:
     return tuple(
         page.evaluate(
             """([index, side]) => {
-              const walker = document.createTreeWalker(document.querySelector('.w-spans'), NodeFilter.SHOW_TEXT);
+              const text = document.querySelector('.w-spans');
+              const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
               for (let node; (node = walker.nextNode()); ) {
                 if (node.parentElement.closest('[data-tag]')) continue;
                 if (index < node.length) {
@@ -275,6 +277,10 @@ def screen(widget, x: float, y: float) -> tuple[float, float]:
     return box["x"] + x * scale, box["y"] + y * scale
 
 
+def box(x, y, width, height, label="car") -> dict:
+    return {"x": x, "y": y, "width": width, "height": height, "label": label}
+
+
 def drag(widget, start, end) -> None:
     widget.page.mouse.move(*screen(widget, *start))
     widget.page.mouse.down()
@@ -286,14 +292,14 @@ def test_boxes_draw_move_resize_and_delete(mount):
     widget = mount("boxes", {"labels": ["car", "person"], "min_size": 4}, IMAGE)
     widget.press("2")
     drag(widget, (20, 10), (120, 60))
-    assert widget.valid() == {"boxes": [{"x": 20, "y": 10, "width": 100, "height": 50, "label": "person"}]}
+    assert widget.valid() == {"boxes": [box(20, 10, 100, 50, "person")]}
     drag(widget, (70, 35), (80, 40))  # inside the selected box: moves it
-    assert widget.value()["boxes"][0] | {"label": "x"} == {"x": 30, "y": 15, "width": 100, "height": 50, "label": "x"}
+    assert widget.value() == {"boxes": [box(30, 15, 100, 50, "person")]}
     drag(widget, (130, 65), (150, 80))  # its lower right corner: resizes it
     assert widget.valid()["boxes"][0]["width"] == 120
     assert widget.value()["boxes"][0]["height"] == 65
     drag(widget, (150, 80), (-40, 200))  # dragged past the image: held at its edges
-    assert widget.valid()["boxes"][0] | {"label": "x"} == {"x": 0, "y": 15, "width": 30, "height": 85, "label": "x"}
+    assert widget.valid() == {"boxes": [box(0, 15, 30, 85, "person")]}
     widget.press("1")  # relabels the selected box
     assert widget.value()["boxes"][0]["label"] == "car"
     drag(widget, (190, 5), (192, 7))  # smaller than min_size: not kept
@@ -308,16 +314,16 @@ def test_boxes_keyboard_and_zoom(mount):
     widget = mount("boxes", {"labels": ["car"]}, IMAGE)
     widget.page.focus(".w-layer")
     widget.press("Shift+ArrowRight", "Space", "Shift+ArrowRight", "Shift+ArrowDown", "Space")
-    assert widget.valid() == {"boxes": [{"x": 110, "y": 50, "width": 10, "height": 10, "label": "car"}]}
+    assert widget.valid() == {"boxes": [box(110, 50, 10, 10)]}
     widget.press("ArrowLeft", "Shift+ArrowUp")  # the selected box moves
-    assert widget.value()["boxes"][0] | {"label": "car"} == {"x": 109, "y": 40, "width": 10, "height": 10, "label": "car"}
+    assert widget.value() == {"boxes": [box(109, 40, 10, 10)]}
     widget.press("v", "v", "v", "Shift+ArrowRight")  # the third handle (lower right) grows it
     assert widget.value()["boxes"][0]["width"] == 20
     widget.press("Escape", "+", "+")
     assert widget.page.text_content(".w-zoom") == "156%"
     assert widget.page.locator(".w-layer").bounding_box()["width"] == pytest.approx(312.5, abs=1)
     drag(widget, (20, 20), (60, 50))  # still in image pixels when zoomed
-    assert widget.value()["boxes"][1] == {"x": 20, "y": 20, "width": 40, "height": 30, "label": "car"}
+    assert widget.value()["boxes"][1] == box(20, 20, 40, 30)
     widget.page.mouse.move(*screen(widget, 100, 50))
     widget.page.mouse.wheel(0, 300)
     widget.page.wait_for_function("document.querySelector('.w-zoom').textContent === '125%'")
@@ -330,13 +336,15 @@ def test_polygons_click_corners_then_enter(mount):
         widget.page.mouse.click(*screen(widget, x, y))
     assert widget.value() == {"polygons": []}  # still open
     widget.press("Enter")
-    assert widget.valid() == {"polygons": [{"points": [[10, 10], [120, 10], [120, 90]], "label": "roof"}]}
+    roof = {"points": [[10, 10], [120, 10], [120, 90]], "label": "roof"}
+    assert widget.valid() == {"polygons": [roof]}
     assert widget.page.evaluate("pageKeys") == []  # that Enter closed the outline only
     widget.press("2")
     for x, y in [(150, 10), (190, 10)]:
         widget.page.mouse.click(*screen(widget, x, y))
     widget.page.mouse.dblclick(*screen(widget, 170, 60))
-    assert widget.valid()["polygons"][1] == {"points": [[150, 10], [190, 10], [170, 60]], "label": "wall"}
+    wall = {"points": [[150, 10], [190, 10], [170, 60]], "label": "wall"}
+    assert widget.valid()["polygons"][1] == wall
     drag(widget, (190, 10), (195, 5))  # a corner of the selected polygon
     assert widget.value()["polygons"][1]["points"][1] == [195, 5]
     widget.page.mouse.click(*screen(widget, 5, 95))
@@ -365,8 +373,9 @@ def test_points_click_drag_relabel_and_keyboard(mount):
 
 
 def test_comparison_by_keyboard(mount):
-    params = {"criteria": ["helpfulness"], "strength": True, "allow_tie": True, "require_rationale": True}
-    task = {"prompt": "Boil an egg?", "responses": ["8 minutes.", "Eggs are oval."], "models": ["a", "b"]}
+    params = {"criteria": ["helpfulness"], "strength": True, "allow_tie": True}
+    params["require_rationale"] = True
+    task = {"prompt": "Egg?", "responses": ["8 minutes.", "Eggs are oval."], "models": ["a", "b"]}
     widget = mount("comparison", params, task)
     assert "a" not in widget.page.locator(".w-side").all_text_contents()[0].split()  # blind
     widget.press("2")
@@ -374,11 +383,13 @@ def test_comparison_by_keyboard(mount):
     widget.press("Shift+3")
     widget.page.get_by_label("Why? (required)").fill("B is off topic.")
     assert widget.valid() == {"preferred": 1, "strength": 3, "rationale": "B is off topic."}
-    widget.page.locator("fieldset", has_text="Better on helpfulness").get_by_label("Response 1").check()
+    helpfulness = widget.page.locator("fieldset", has_text="Better on helpfulness")
+    helpfulness.get_by_label("Response 1").check()
     assert widget.valid()["criteria"] == {"helpfulness": 0}
     widget.page.locator("body").click(position={"x": 5, "y": 5})  # leave the text box
     widget.press("3")  # a tie has no strength
-    assert widget.valid() == {"preferred": "tie", "criteria": {"helpfulness": 0}, "rationale": "B is off topic."}
+    tie = {"preferred": "tie", "criteria": {"helpfulness": 0}, "rationale": "B is off topic."}
+    assert widget.valid() == tie
     assert widget.page.locator("fieldset", has_text="How much better").evaluate("f => f.disabled")
 
 
@@ -389,7 +400,8 @@ def test_ranking_moves_the_focused_response_and_drags(mount):
     widget.page.focus(".w-rank-item >> nth=0")
     widget.press("ArrowDown", "ArrowDown")
     assert widget.valid() == {"ranking": [1, 2, 0]}
-    assert widget.page.evaluate("document.activeElement.dataset.position") == "2"
+    focused = widget.page.evaluate("document.activeElement.textContent")
+    assert "Response 1" in focused  # the moved response keeps the focus
     widget.press("ArrowUp")
     assert widget.value() == {"ranking": [1, 0, 2]}
     grip = widget.page.locator(".w-grip").nth(2).bounding_box()
@@ -413,7 +425,8 @@ def test_rating_fills_scores_and_comments(mount):
     assert widget.value() is None  # 4 is at or below 5: a comment is required
     assert widget.page.locator(".w-required:visible").count() == 1
     widget.page.get_by_label("Comment on tone").fill("a bit curt")
-    assert widget.valid() == {"scores": {"accuracy": "good", "tone": 4}, "comments": {"tone": "a bit curt"}}
+    scores = {"accuracy": "good", "tone": 4}
+    assert widget.valid() == {"scores": scores, "comments": {"tone": "a bit curt"}}
     widget.page.get_by_label("tone (from 1 to 10)").fill("11")
     assert widget.value() is None
     assert "give tone from 1 to 10" in widget.page.text_content(".w-todo")
@@ -482,7 +495,8 @@ def test_chat_editing_a_model_reply_marks_it_edited(mount):
     params, task, answer = example("chat")
     widget = mount("chat", params, task, value=answer)
     widget.page.get_by_label("Assistant turn 2 (model)").fill("It is 3/4.")
-    assert widget.valid()["messages"][1] == {"role": "assistant", "content": "It is 3/4.", "rating": 5, "source": "edited"}
+    reply = widget.valid()["messages"][1]
+    assert reply == {"role": "assistant", "content": "It is 3/4.", "rating": 5, "source": "edited"}
 
 
 def test_response_edits_the_draft_with_a_live_count(mount):

@@ -182,6 +182,8 @@ def test_review_with_a_fix(open_page, api, make_worker):
     page = open_page(reviewer["key"], f"/review?project={project['id']}")
     _ready(page, task_id)
     assert page.locator("#answers li").count() == 1
+    page.wait_for_selector("#instructions p")
+    page.screenshot(path=str(SCREENSHOTS / "review.png"), full_page=True)
     page.keyboard.press("2")  # the widget now shows "dog"
     page.keyboard.press("f")
     page.wait_for_selector("#widget[data-state=empty]")
@@ -209,6 +211,7 @@ def test_my_work_page_shows_my_figures(open_page, api, make_worker):
     assert page.locator("#answers").inner_text() == "1"
     assert page.locator("#active").inner_text() == "1:05"
     assert page.locator("#accuracy").inner_text() == "100 %"
+    page.screenshot(path=str(SCREENSHOTS / "me.png"))
     assert page.errors == []
 
 

@@ -4,8 +4,6 @@
 
 import { choices, el, field, keyValues, showItem, todoLine } from "./common.js";
 
-const INPUT_TYPES = { text: "text", number: "number", date: "date", url: "url" };
-
 export function mount(root, ctx) {
   const todo = todoLine();
   const changed = () => ctx.onChange(value());
@@ -45,25 +43,23 @@ function control(spec, onChange) {
     const group = choices({ legend, options: spec.options, multiple: true, onChange });
     return { spec, node: group.node, get: () => (group.get().length ? group.get() : null), set: group.set };
   }
-  const options = () => [{ value: "", text: "(none chosen)" }, ...spec.options.map((o) => ({ value: o, text: o }))];
-  const input =
-    spec.type === "choice"
-      ? el("select", { onchange: onChange }, options().map((o) => el("option", o)))
-      : el("input", {
-          type: INPUT_TYPES[spec.type],
-          oninput: onChange,
-          maxlength: spec.max_length,
-          min: spec.min,
-          max: spec.max,
-          step: spec.type === "number" ? "any" : null,
-        });
-  input.required = Boolean(spec.required);
+  const input = inputFor(spec, onChange);
   const get = () => {
     if (input.value.trim() === "") return input.validity.badInput ? NaN : null;
     return spec.type === "number" ? Number(input.value) : input.value;
   };
   const set = (value) => (input.value = value ?? "");
   return { spec, node: field(spec.name, input, { required: spec.required }), get, set };
+}
+
+function inputFor(spec, onChange) {
+  if (spec.type === "choice") {
+    const options = ["", ...spec.options].map((o) => el("option", { value: o, text: o || "(none)" }));
+    return el("select", { onchange: onChange }, options);
+  }
+  const { max_length: maxlength, min, max } = spec;
+  const step = spec.type === "number" ? "any" : null;
+  return el("input", { type: spec.type, oninput: onChange, maxlength, min, max, step }); // the types match HTML's
 }
 
 /** What is wrong with a given value, as the server checks it; null if nothing. */

@@ -33,6 +33,8 @@ export function mount(root, ctx) {
     if (focus !== null) list.children[focus].focus();
   }
 
+  const positionOf = (item) => [...list.children].indexOf(item);
+
   function moveTo(response, position) {
     state.order = state.order.filter((r) => r !== response);
     state.order.splice(position, 0, response);
@@ -43,14 +45,14 @@ export function mount(root, ctx) {
     const grip = event.target.closest(".w-grip");
     if (!grip || event.button !== 0) return;
     event.preventDefault();
-    state.dragging = state.order[Number(grip.parentElement.dataset.position)];
+    state.dragging = state.order[positionOf(grip.parentElement)];
     list.setPointerCapture(event.pointerId); // the list stays while its items are redrawn
     render();
   });
   list.addEventListener("pointermove", (event) => {
     if (state.dragging === null) return;
     const over = document.elementFromPoint(event.clientX, event.clientY)?.closest(".w-rank-item");
-    const position = over ? Number(over.dataset.position) : -1;
+    const position = over ? positionOf(over) : -1;
     if (position < 0 || state.order[position] === state.dragging) return;
     moveTo(state.dragging, position);
     render();
@@ -65,9 +67,9 @@ export function mount(root, ctx) {
   function key(event) {
     const item = event.target.closest?.(".w-rank-item");
     if (!MOVES[event.key] || event.shiftKey || !item || !list.contains(item)) return false;
-    const position = Number(item.dataset.position) + MOVES[event.key];
+    const position = positionOf(item) + MOVES[event.key];
     if (position < 0 || position >= state.order.length) return true;
-    moveTo(state.order[Number(item.dataset.position)], position);
+    moveTo(state.order[positionOf(item)], position);
     render(position);
     ctx.onChange(value());
     return true;
