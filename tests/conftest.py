@@ -238,11 +238,17 @@ def browser():
         launched.close()
 
 
+def _console_error(page, message) -> None:
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        page.errors.append(message.text)
+
+
 @pytest.fixture
 def open_page(browser, server):
     """`open_page(key)`: a fresh browser context signed in with that key, on a page at
     the start page; `open_page(None)`: not signed in. Script errors and console errors
-    are collected in `page.errors`."""
+    are collected in `page.errors` (not the browser's note on each 4xx response: tests
+    provoke those on purpose)."""
     contexts = []
 
     def make(key: str | None, path: str = "/"):
@@ -251,10 +257,7 @@ def open_page(browser, server):
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on(
-            "console",
-            lambda message: page.errors.append(message.text) if message.type == "error" else None,
-        )
+        page.on("console", lambda message: _console_error(page, message))
         if key is not None:
             page.goto("/login")
             page.fill("#key", key)

@@ -58,3 +58,24 @@ def test_work_loop_bench_runs(tmp_path, pg_url):
     for run in ("throughput_sqlite_1", "throughput_sqlite_2", "throughput_postgres"):
         assert figures[run]["submits_per_s"] > 0
     assert figures["callbacks"]["delivered"] == figures["callbacks"]["verified_by_receiver"] == 300
+
+
+def test_ui_bench_runs(tmp_path):
+    out = tmp_path / "ui.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(BENCH.with_name("ui.py")),
+            "--tasks",
+            "5",
+            "--port",
+            str(free_port()),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    figures = json.loads(out.read_text())
+    assert figures["tasks"] == 5 and figures["p95_ms"] >= figures["p50_ms"] > 0

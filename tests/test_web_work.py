@@ -245,3 +245,23 @@ def test_screenshots_of_the_worker_pages(open_page, api):
     page.screenshot(path=str(SCREENSHOTS / "work.png"), full_page=True)
     page.keyboard.press("?")
     page.screenshot(path=str(SCREENSHOTS / "shortcuts.png"))
+
+
+def test_pages_fit_the_window_at_200_percent_zoom(open_page, api, keys):
+    """At 200% zoom a 1280-pixel window is 640 CSS pixels wide: nothing may need sideways
+    scrolling."""
+    project = cat_dog_project(api)
+    _tasks(api, project["id"], 1)
+    worker = _worker(api)
+    pages = [
+        (worker["key"], f"/work?project={project['id']}", "#widget[data-state=ready]"),
+        (worker["key"], "/me", "#answers"),
+        (keys["manager"], f"/projects/{project['id']}", "h1"),
+    ]
+    for key, path, ready in pages:
+        page = open_page(key, path)
+        page.set_viewport_size({"width": 640, "height": 450})
+        page.wait_for_selector(ready)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+        assert page.errors == []

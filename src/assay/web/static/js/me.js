@@ -12,5 +12,6 @@ const gold = stats.gold;
 $("accuracy").textContent = gold.accuracy === null ? "not measured yet" : `${Math.round(gold.accuracy * 100)} %`;
 if (gold.accuracy !== null) {
   const [low, high] = gold.ci95.map((x) => Math.round(x * 100));
-  $("accuracy-detail").textContent = `on ${gold.answered} checks (95% interval ${low}–${high} %)`;
+  const checks = gold.answered === 1 ? "1 check" : `${gold.answered} checks`;
+  $("accuracy-detail").textContent = `on ${checks} (95% interval ${low}–${high} %)`;
 }
