@@ -136,7 +136,7 @@ RAW_CLAIM = (
     "SELECT t.id FROM tasks t WHERE t.project_id = ? AND t.status = 'pending' AND t.ready = 1"
     " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < 1"
     " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.worker_id = ?)"
-    " ORDER BY t.priority DESC, t.id LIMIT 1"
+    " ORDER BY t.priority DESC, t.boost DESC, t.id LIMIT 1"
 )
 
 

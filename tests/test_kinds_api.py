@@ -126,3 +126,16 @@ def test_comparisons_rank_the_models_they_compare(api, make_worker, as_role):
     assert_problem(as_role("annotator").get(f"/v1/projects/{project['id']}/leaderboard"), 403)
     other = cat_dog_project(api)
     assert_problem(api.get(f"/v1/projects/{other['id']}/leaderboard"), 409, code="no_leaderboard")
+
+
+def test_stats_show_how_often_a_worker_keeps_the_prelabel(api, make_worker):
+    project = cat_dog_project(api)
+    for hypothesis in ({"label": "dog"}, {"label": "dog"}, None):
+        body = {"project": project["id"], "params": {"text": "x"}, "hypothesis": hypothesis}
+        api.post("/v1/tasks", json=body)
+    worker = make_worker()
+    for label in ("dog", "cat", "cat"):  # keeps, changes, (no pre-label)
+        offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+        worker.post(f"/v1/assignments/{offered['id']}/submit", json={"response": {"label": label}})
+    stats = api.get(f"/v1/workers/{worker.worker_id}/stats").json()
+    assert stats["prelabels"] == {"shown": 2, "kept": 1}

@@ -391,11 +391,17 @@ class GoldScore(BaseModel):
     ci95: tuple[float, float] = Field(description="Clopper-Pearson 95% interval of accuracy")
 
 
+class PrelabelUse(BaseModel):
+    shown: int = Field(description="answers given with a pre-label on screen")
+    kept: int = Field(description="of those, answers that kept the pre-label (anchoring)")
+
+
 class WorkerStats(BaseModel):
     worker: str
     answers: int
     mean_duration_ms: float | None
-    active_ms: int = Field(description="time spent on answers, as the workers' clients measured it")
+    active_ms: int = Field(description="time spent answering, as the workers' pages measured it")
+    prelabels: PrelabelUse = Field(description="answers to tasks shown with a pre-label")
     gold: GoldScore
 
 

@@ -70,7 +70,7 @@ _CANDIDATE = (
     " WHERE t.project_id = :project_id AND t.status = 'pending' AND t.ready = 1"
     " AND t.gold IS NULL AND t.filled = 0 AND t.answers + t.leases < COALESCE(t.target, :overlap)"
     + NOT_OFFERED
-    + " ORDER BY t.priority DESC, t.id LIMIT 1"
+    + " ORDER BY t.priority DESC, t.boost DESC, t.id LIMIT 1"
 )
 _CANDIDATES = claim_statements(_CANDIDATE)
 # Gold has no slots to guard, so it is not locked: every worker may answer it.
@@ -275,6 +275,7 @@ _SUBMIT_COLUMNS = (
     "leases",
     "target",
     "gold",
+    "hypothesis",
     "batch_id",
     "task_url",
     "batch_url",
@@ -286,8 +287,8 @@ _SUBMIT_COLUMNS = (
 _SUBMIT_CONTEXT = (
     "SELECT a.task_id, a.status, p.id, p.kind, p.params, t.params, p.overlap, p.max_overlap,"
     " p.target_confidence, p.review_rate, p.review_below, p.callback_url,"
-    " t.status, t.answers, t.leases, t.target, t.gold, t.batch_id, t.callback_url,"
-    " b.callback_url,"
+    " t.status, t.answers, t.leases, t.target, t.gold, t.hypothesis, t.batch_id,"
+    " t.callback_url, b.callback_url,"
     " n.id, n.response, n.duration_ms, n.created_at"
     " FROM assignments a"
     " JOIN projects p ON p.id = a.project_id"
@@ -302,9 +303,9 @@ _SUBMIT_CONTEXTS = {
 }
 _ANSWER = Sql(
     "INSERT INTO annotations"
-    " (id, task_id, worker_id, assignment_id, response, duration_ms, created_at, correct)"
-    " VALUES (:id, :task_id, :worker_id, :assignment_id, :response, :duration_ms,"
-    " :created_at, :correct)"
+    " (id, task_id, worker_id, assignment_id, response, duration_ms, created_at, correct,"
+    " kept_hypothesis) VALUES (:id, :task_id, :worker_id, :assignment_id, :response,"
+    " :duration_ms, :created_at, :correct, :kept_hypothesis)"
 )
 _COUNT_ANSWER = Sql(
     "UPDATE tasks SET answers = answers + 1, leases = leases - :held,"
@@ -380,6 +381,8 @@ def submit(
             "correct": None
             if gold is None
             else int(matches(ctx["kind"], params, task_params, answer, gold)),
+            # Whether the worker kept the pre-label they were shown: anchoring, measured.
+            "kept_hypothesis": _kept(ctx, params, task_params, answer),
         }
         run(conn, _ANSWER, annotation)
         run(conn, _END_ASSIGNMENT, {"assignment": assignment_id, "status": "submitted", "now": now})
@@ -390,6 +393,13 @@ def submit(
             if ctx["answers"] + 1 >= need:
                 _settle(conn, ctx, params, task_params, ctx["answers"] + 1, now)
     return _annotation_view(annotation, answer)
+
+
+def _kept(ctx: dict[str, Any], params: dict, task_params: dict, answer: dict) -> int | None:
+    if ctx["hypothesis"] is None:
+        return None
+    hypothesis = orjson.loads(ctx["hypothesis"])
+    return int(matches(ctx["kind"], params, task_params, answer, hypothesis))
 
 
 def _settle(

@@ -147,13 +147,16 @@ def worker_stats(store: Store, worker_id: str) -> dict[str, Any]:
                 func.coalesce(func.sum(annotations.c.duration_ms), 0),
                 func.count(annotations.c.correct),
                 func.coalesce(func.sum(annotations.c.correct), 0),
+                func.count(annotations.c.kept_hypothesis),
+                func.coalesce(func.sum(annotations.c.kept_hypothesis), 0),
             ).where(annotations.c.worker_id == worker_id)
         ).one()
-    answers, mean_duration, total_duration, gold_answered, gold_correct = row
+    answers, mean_duration, total_duration, gold_answered, gold_correct, shown, kept = row
     return {
         "worker": worker_id,
         "answers": answers,
         "mean_duration_ms": None if mean_duration is None else float(mean_duration),
         "active_ms": int(total_duration),
+        "prelabels": {"shown": shown, "kept": int(kept)},
         "gold": {"answered": gold_answered} | accuracy_summary(gold_correct, gold_answered),
     }

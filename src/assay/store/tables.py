@@ -64,6 +64,8 @@ projects = Table(
     # confidence is below review_below, wait in status 'in_review' for a reviewer.
     Column("review_rate", Float),
     Column("review_below", Float),
+    # Model in the loop settings (JSON), NULL when people label everything.
+    Column("automation", Text),
 )
 
 batches = Table(
@@ -111,12 +113,18 @@ tasks = Table(
     Column("gold", Text),
     # A pre-label in the kind's response format, shown to workers to accept or correct.
     Column("hypothesis", Text),
+    # Model in the loop: 1 if the task is in the project's calibration sample (always
+    # labelled by people), 0 if not, NULL until drawn. `boost` orders the human queue
+    # within a priority: active learning raises the tasks that teach the model most.
+    Column("calibration", Integer),
+    Column("boost", Integer, nullable=False, server_default=text("0")),
     Index("ix_tasks_project", "project_id", "id"),
     # The work queue: what a claim scans, in the order it serves.
     Index(
         "ix_tasks_queue",
         "project_id",
         text("priority DESC"),
+        text("boost DESC"),
         "id",
         sqlite_where=text("status = 'pending' AND ready = 1 AND gold IS NULL AND filled = 0"),
         postgresql_where=text("status = 'pending' AND ready = 1 AND gold IS NULL AND filled = 0"),
@@ -222,6 +230,8 @@ annotations = Table(
     Column("correct", Integer),
     # 1 once a reviewer rejected the result it led to: the task is labelled afresh.
     Column("discarded", Integer),
+    # On tasks shown with a pre-label: 1 if the answer kept it, 0 if the worker changed it.
+    Column("kept_hypothesis", Integer),
     UniqueConstraint("task_id", "worker_id", name="ux_annotations_task_worker"),
     Index("ix_annotations_worker", "worker_id"),
 )
@@ -357,4 +367,37 @@ web_sessions = Table(
     Column("csrf", String(64), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("expires_at", String(32), nullable=False),
+)
+
+# Model in the loop: the latest prediction of the project's model for each task.
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("task_id", String(32), ForeignKey("tasks.id"), primary_key=True),
+    Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_predictions_project", "project_id", "confidence"),
+)
+
+# Sentence embeddings of task text, by SHA-256 of (model, text): computed once, ever.
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("vector", LargeBinary, nullable=False),
+)
+
+# Each automated project's model state: its version, the certified confidence threshold
+# and the figures behind it (JSON).
+automation_state = Table(
+    "automation_state",
+    metadata,
+    Column("project_id", String(32), ForeignKey("projects.id"), primary_key=True),
+    Column("model_version", String(64), nullable=False),
+    Column("fitted_at", String(32), nullable=False),
+    Column("threshold", Float),
+    Column("report", Text, nullable=False),
 )
