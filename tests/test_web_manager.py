@@ -254,6 +254,17 @@ def test_a_settings_change_persists(api, keys, open_page):
     assert page.errors == []
 
 
+def _all_projects(api) -> list[dict]:
+    """Every project, page by page (the session's server holds many)."""
+    found, token = [], None
+    while True:
+        page = api.get("/v1/projects", params={"next_token": token} if token else {}).json()
+        found += page["docs"]
+        token = page.get("next_token")
+        if not token:
+            return found
+
+
 def test_projects_page_lists_and_creates_projects(api, keys, open_page, busy_project):
     page = open_page(keys["manager"], "/projects")
     expect(page.locator(f"tr[data-project-id='{busy_project['id']}'] a").first).to_be_visible()
@@ -267,7 +278,7 @@ def test_projects_page_lists_and_creates_projects(api, keys, open_page, busy_pro
     page.click("#create-project button[type=submit]")
     expect(page.locator("#create-status")).to_contain_text("Created Bird songs")
     secret = page.get_by_test_id("secret").input_value()
-    created = next(p for p in api.get("/v1/projects").json()["docs"] if p["name"] == "Bird songs")
+    created = next(p for p in _all_projects(api) if p["name"] == "Bird songs")
     assert len(secret) == 64 and created["params"]["labels"] == ["finch", "robin", "wren"]
     link = page.locator(f"tr[data-project-id='{created['id']}'] th a")
     expect(link).to_have_attribute("href", f"/projects/{created['id']}")

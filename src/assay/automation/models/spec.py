@@ -1,0 +1,101 @@
+"""Build a model from its stored spec, {"type": ..., settings...}: the one place that knows
+every plugin. Specs are checked with pydantic; a bad one raises Invalid whose errors name
+the field path relative to the spec (e.g. "labels[1]", "function")."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from assay.automation.models.base import Model
+from assay.automation.models.embeddings import CachedEmbedder, EmbeddingCache
+from assay.automation.models.http_model import HttpModel
+from assay.automation.models.openai_chat import OpenAIChatModel
+from assay.automation.models.python_model import PythonModel, resolve_callable
+from assay.automation.models.text_classifier import TextClassifier
+from assay.errors import FieldError, Invalid, field_path
+
+Labels = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2)]
+Timeout = Annotated[float, Field(gt=0, le=600)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TextClassifierSpec(_Spec):
+    type: Literal["text_classifier"]
+    labels: Labels
+    fields: Annotated[list[str], Field(min_length=1)] = ["text"]
+    regularization: Annotated[float, Field(gt=0)] = 1.0
+
+
+class OpenAISpec(_Spec):
+    type: Literal["openai"]
+    base_url: Annotated[str, Field(pattern=r"^https?://")]
+    model: Annotated[str, Field(min_length=1)]
+    prompt_template: Annotated[str, Field(min_length=1)]
+    labels: Labels
+    api_key: str | None = None
+    timeout: Timeout = 60.0
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    use_logprobs: bool = True
+
+
+class HttpSpec(_Spec):
+    type: Literal["http"]
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    headers: dict[str, str] = {}
+    timeout: Timeout = 60.0
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 64
+
+
+class PythonSpec(_Spec):
+    type: Literal["python"]
+    function: str
+    """"module:function"; must import and be callable when the spec is checked."""
+
+    @field_validator("function")
+    @classmethod
+    def _importable(cls, value: str) -> str:
+        resolve_callable(value)
+        return value
+
+
+ModelSpec = Annotated[
+    TextClassifierSpec | OpenAISpec | HttpSpec | PythonSpec, Field(discriminator="type")
+]
+_SPEC = TypeAdapter(ModelSpec)
+
+
+def check_spec(spec: Any) -> TextClassifierSpec | OpenAISpec | HttpSpec | PythonSpec:
+    """The spec validated; Invalid with field paths relative to the spec otherwise."""
+    try:
+        return _SPEC.validate_python(spec)
+    except ValidationError as exc:
+        errors = []
+        for e in exc.errors(include_url=False):
+            loc = e["loc"]
+            if isinstance(spec, dict) and loc and loc[0] == spec.get("type"):
+                loc = loc[1:]  # the union's tag, not a field
+            errors.append(FieldError(field_path(loc) or "type", e["msg"]))
+        raise Invalid(errors) from None
+
+
+def load_model(spec: Any, embedding_cache: EmbeddingCache | None = None) -> Model:
+    """A model from its spec. `embedding_cache` backs the text classifier's embeddings (the
+    engine passes its database-backed one); without it they are cached in memory."""
+    checked = check_spec(spec)
+    match checked:
+        case TextClassifierSpec():
+            return TextClassifier(
+                checked.labels,
+                checked.fields,
+                embed=CachedEmbedder(cache=embedding_cache),
+                regularization=checked.regularization,
+            )
+        case OpenAISpec():
+            return OpenAIChatModel(**checked.model_dump(exclude={"type"}))
+        case HttpSpec():
+            return HttpModel(**checked.model_dump(exclude={"type"}))
+        case PythonSpec():
+            return PythonModel(checked.function)

@@ -1,0 +1,168 @@
+"""Model plugins against real local HTTP servers and real Python imports, and the spec
+factory."""
+
+import subprocess
+import sys
+
+import pytest
+from automation_helpers import fake_openai, fake_predictor, serve
+
+from assay.automation.models import (
+    HttpModel,
+    ModelError,
+    OpenAIChatModel,
+    Prediction,
+    PythonModel,
+    TextClassifier,
+    Trainable,
+    load_model,
+)
+from assay.errors import Invalid
+
+ITEMS = [{"text": t} for t in ("a great film", "dull and long", "great cast", "a mess")]
+EXPECTED = ["pos", "neg", "pos", "neg"]
+PROMPT = "What is the sentiment of this review?\n{text}"
+
+
+def openai_model(url: str, **options) -> OpenAIChatModel:
+    return OpenAIChatModel(f"{url}/v1", "fake-1", PROMPT, ["pos", "neg"], **options)
+
+
+def test_openai_logprobs_give_the_confidence_and_label_probabilities():
+    with serve(fake_openai("logprobs")) as (url, received):
+        predictions = openai_model(url, api_key="sk-test", concurrency=3).predict(ITEMS)
+    assert [p.response for p in predictions] == [{"label": x} for x in EXPECTED]
+    first = predictions[0]
+    assert first.confidence == pytest.approx(0.9)
+    assert first.probabilities == pytest.approx({"pos": 0.9, "neg": 0.08})
+    assert len(received) == len(ITEMS)
+    request = received[0]
+    assert request["headers"]["authorization"] == "Bearer sk-test"
+    assert request["body"]["logprobs"] is True and request["body"]["top_logprobs"] == 5
+    assert request["body"]["temperature"] == 0 and request["body"]["model"] == "fake-1"
+    prompt = request["body"]["messages"][0]["content"]
+    assert prompt.startswith(PROMPT.format(**ITEMS[0])) and "pos, neg" in prompt
+
+
+def test_openai_without_logprobs_falls_back_to_a_self_reported_confidence():
+    with serve(fake_openai("plain")) as (url, received):
+        model = openai_model(url, concurrency=1)
+        predictions = model.predict(ITEMS)
+    assert [p.response["label"] for p in predictions] == EXPECTED
+    assert all(p.confidence == 0.7 and p.probabilities is None for p in predictions)
+    # One try with logprobs, then JSON for every item: the endpoint is not asked again.
+    assert [r["body"].get("logprobs", False) for r in received] == [True] + [False] * 4
+    assert "JSON" in received[-1]["body"]["messages"][0]["content"]
+    assert model.use_logprobs is False
+
+
+@pytest.mark.parametrize(
+    ("mode", "options", "message"),
+    [
+        ("off_label", {}, "'maybe', not a label"),
+        ("not_json", {}, "expected JSON"),
+        ("error", {}, "answered 500"),
+        ("slow", {"timeout": 0.3}, "no reply within the timeout"),
+    ],
+)
+def test_openai_failures_are_clear(mode, options, message):
+    with serve(fake_openai(mode)) as (url, _), pytest.raises(ModelError, match=message):
+        openai_model(url, **options).predict(ITEMS[:1])
+
+
+def test_openai_unreachable_and_bad_templates():
+    with serve(fake_openai("logprobs")) as (url, _):
+        pass  # closed again: nothing listens there now
+    with pytest.raises(ModelError, match="ConnectError"):
+        openai_model(url).predict(ITEMS[:1])
+    with pytest.raises(ModelError, match=r"items\[0\].*'title'"):
+        OpenAIChatModel(url, "m", "{title}", ["pos", "neg"]).predict(ITEMS[:1])
+
+
+def test_http_model_batches_and_keeps_order():
+    with serve(fake_predictor()) as (url, received):
+        predictions = HttpModel(f"{url}/predict", {"X-Key": "k"}, batch_size=3).predict(ITEMS)
+    assert [p.response["label"] for p in predictions] == EXPECTED
+    assert predictions[0] == Prediction({"label": "pos"}, 0.8, {"pos": 0.8, "neg": 0.2})
+    assert [len(r["body"]["items"]) for r in received] == [3, 1]
+    assert received[0]["headers"]["x-key"] == "k" and received[0]["path"] == "/predict"
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [("bad_confidence", r"predictions\[0\]\.confidence"), ("short", "3 predictions for 4")],
+)
+def test_http_model_refuses_bad_replies(mode, message):
+    with serve(fake_predictor(mode)) as (url, _), pytest.raises(ModelError, match=message):
+        HttpModel(url).predict(ITEMS)
+
+
+def test_python_model():
+    model = PythonModel("automation_helpers:keyword_model")
+    assert [p.response["label"] for p in model.predict(ITEMS)] == EXPECTED
+    with pytest.raises(ModelError, match=r"result\[0\]\.response"):
+        PythonModel("automation_helpers:broken_model").predict(ITEMS)
+    with pytest.raises(ModelError, match="RuntimeError: weights not found"):
+        PythonModel("automation_helpers:failing_model").predict(ITEMS)
+    for target, message in [
+        ("automation_helpers", "module:function"),
+        ("no_such_module_here:f", "cannot import"),
+        ("automation_helpers:nope", "no attribute"),
+        ("automation_helpers:NOT_CALLABLE", "not callable"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            PythonModel(target)
+
+
+def test_load_model_builds_each_plugin():
+    labels = ["pos", "neg"]
+    specs = {
+        TextClassifier: {"type": "text_classifier", "labels": labels, "fields": ["a", "b"]},
+        OpenAIChatModel: {
+            "type": "openai",
+            "base_url": "http://127.0.0.1:1/v1",
+            "model": "m",
+            "prompt_template": PROMPT,
+            "labels": labels,
+        },
+        HttpModel: {"type": "http", "url": "http://127.0.0.1:1/predict"},
+        PythonModel: {"type": "python", "function": "automation_helpers:keyword_model"},
+    }
+    for cls, spec in specs.items():
+        model = load_model(spec)
+        assert type(model) is cls
+        assert isinstance(model, Trainable) == (cls is TextClassifier)
+    python = load_model(specs[PythonModel])
+    assert python.predict(ITEMS[:1])[0].response == {"label": "pos"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "fields"),
+    [
+        ({"type": "text_classifier", "labels": ["only"]}, ["labels"]),
+        ({"type": "text_classifier", "labels": ["a", ""]}, ["labels[1]"]),
+        (
+            {"type": "openai", "base_url": "ftp://x", "model": "m", "labels": ["a", "b"]},
+            ["base_url", "prompt_template"],
+        ),
+        (
+            {"type": "http", "url": "http://x", "batch_size": 0, "retries": 2},
+            ["batch_size", "retries"],
+        ),
+        ({"type": "python", "function": "automation_helpers:nope"}, ["function"]),
+        ({"type": "onnx"}, ["type"]),
+        ({}, ["type"]),
+    ],
+)
+def test_load_model_names_the_bad_fields(spec, fields):
+    with pytest.raises(Invalid) as caught:
+        load_model(spec)
+    assert [e.field for e in caught.value.errors] == fields
+
+
+def test_importing_automation_does_not_import_torch():
+    code = (
+        "import sys, assay.automation, assay.automation.models; "
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
