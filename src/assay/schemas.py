@@ -4,6 +4,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PlainSerializer, StrictBool
 
+from assay.automation.settings import AutomationSettings
 from assay.kinds import KINDS
 from assay.text import Text
 
@@ -62,6 +63,11 @@ class QualitySettings(Request):
         description="Workers surely below this accuracy (gold, else model-based) leave the "
         "project's queue until a manager restores them",
     )
+    automation: AutomationSettings | None = Field(
+        None,
+        description="Model in the loop: a model pre-labels every task and completes those "
+        "it is certified sure enough of; null: people label everything",
+    )
 
 
 class ProjectCreate(QualitySettings):
@@ -111,6 +117,7 @@ class ProjectOut(BaseModel):
     min_worker_quality: float | None
     review_rate: float | None
     review_below: float | None
+    automation: dict[str, Any] | None
     created_at: str
     updated_at: str
 

@@ -15,6 +15,7 @@ from assay.api.responses import OrjsonResponse
 from assay.api.routes import batches, keys, kinds, media, projects, tasks, work, workers
 from assay.api.timing import ServerTiming
 from assay.dispatcher import Dispatcher
+from assay.engine.automation import Automator
 from assay.engine.refit import Refitter
 from assay.settings import Settings
 from assay.store.db import Store
@@ -37,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.lane = QuickLane(store.dialect)
         checkpointer = store.start_checkpoints()
         refitter = Refitter(store).start()
+        automator = Automator(store).start()
         dispatcher = Dispatcher(store) if settings.deliver_callbacks else None
         if dispatcher:
             dispatcher.start()
@@ -47,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         if dispatcher:
             dispatcher.stop()
         refitter.stop()
+        automator.stop()
         app.state.lane.close()
         if checkpointer:
             checkpointer.stop()

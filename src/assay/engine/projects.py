@@ -6,10 +6,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
+from assay.automation.settings import checked_settings
 from assay.engine.pagination import fetch_page
 from assay.errors import FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
-from assay.kinds import validate_params
+from assay.kinds import is_categorical, validate_params
 from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, run
 from assay.store.tables import projects
@@ -25,6 +26,8 @@ def _public(row) -> dict[str, Any]:
     out["required_skills"] = orjson.loads(out["required_skills"])
     out["members_only"] = bool(out["members_only"])
     out["min_overlap"] = out["overlap"] if out["target_confidence"] is not None else None
+    if out.get("automation") is not None:
+        out["automation"] = orjson.loads(out["automation"])
     out.pop("callback_secret", None)
     return out
 
@@ -72,6 +75,16 @@ def _stored(changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _automation_column(kind: str, params: dict, settings: Any) -> str | None:
+    """The stored automation settings (None: off), checked against the project's kind."""
+    if settings is None:
+        return None
+    if not is_categorical(kind):
+        message = "automation needs a kind whose answers are categories (e.g. categorization)"
+        raise Invalid([FieldError("automation", message)])
+    return orjson.dumps(checked_settings(settings, params.get("labels"))).decode()
+
+
 def require_project(
     conn: Connection, project_id: str, field: str | None = "project"
 ) -> tuple[str, dict[str, Any]]:
@@ -109,6 +122,7 @@ def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
         "min_worker_quality": None,
         "review_rate": None,
         "review_below": None,
+        "automation": _automation_column(spec["kind"], params, spec.get("automation")),
     } | _stored(spec)
     row |= _quality_columns(row, given)
     with store.write() as conn:
@@ -151,6 +165,9 @@ def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> di
         require_project(conn, project_id, None)
         current = as_dict(conn.execute(select(*_PUBLIC).where(projects.c.id == project_id)).one())
         values |= _quality_columns(current, changes)
+        if "automation" in changes:
+            kind, params = require_project(conn, project_id, None)
+            values["automation"] = _automation_column(kind, params, changes["automation"])
         if values:
             conn.execute(
                 update(projects)

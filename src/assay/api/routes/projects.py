@@ -7,7 +7,17 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.api.auth import MANAGER, store_of
 from assay.api.paging import PageQuery, page
-from assay.engine import dashboard, exports, imports, projects, quality, removals, workers
+from assay.engine import (
+    automation,
+    automation_report,
+    dashboard,
+    exports,
+    imports,
+    projects,
+    quality,
+    removals,
+    workers,
+)
 from assay.engine.keys import Principal
 from assay.exchange.task_writers import FORMATS
 from assay.schemas import (
@@ -106,6 +116,21 @@ def project_leaderboard(
     Bradley-Terry (a log-strength: model a beats b with probability
     1 / (1 + exp(score_b - score_a))), best first. 409 for kinds that compare no models."""
     return exports.project_leaderboard(store, project_id, batch)
+
+
+@router.get("/{project_id}/automation")
+def project_automation(project_id: str, store: Store = Depends(store_of)) -> dict:
+    """Model in the loop: the share of tasks the model completed and people did (overall
+    and per batch), the model's certified accuracy above its threshold and audits of its
+    results, people's accuracy, and the human hours saved."""
+    return automation_report.automation_report(store, project_id)
+
+
+@router.post("/{project_id}/automation:run")
+async def run_automation(project_id: str, store: Store = Depends(store_of)) -> dict:
+    """Run a model-in-the-loop cycle now (the server also runs one by itself whenever the
+    project's tasks or answers change): fit, predict, certify, route. Returns what it did."""
+    return await run_in_threadpool(automation.run_cycle, store, project_id)
 
 
 @router.get("/{project_id}/removals", response_model=list[WorkerRemoval])

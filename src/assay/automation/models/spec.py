@@ -81,6 +81,12 @@ def check_spec(spec: Any) -> TextClassifierSpec | OpenAISpec | HttpSpec | Python
         raise Invalid(errors) from None
 
 
+def takes_labels(spec: Any) -> bool:
+    """Whether a spec of this type names the label set (the project supplies it if not)."""
+    kinds = {"text_classifier": TextClassifierSpec, "openai": OpenAISpec}
+    return isinstance(spec, dict) and spec.get("type") in kinds
+
+
 def load_model(spec: Any, embedding_cache: EmbeddingCache | None = None) -> Model:
     """A model from its spec. `embedding_cache` backs the text classifier's embeddings (the
     engine passes its database-backed one); without it they are cached in memory."""

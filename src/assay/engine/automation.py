@@ -1,0 +1,442 @@
+"""Model in the loop, as the engine runs it (the pure parts are in `assay.automation`).
+
+A project with `automation` settings goes through a cycle whenever its tasks or human
+results change (the background `Automator`, or `run_cycle` on request):
+
+1. Calibration sample: a random share of the tasks of each batch is drawn to be labelled
+   by people whatever the model says. It is never chosen by the model, so its labels test
+   the model honestly (the assumption the guarantee rests on).
+2. Fit: the model learns from people's results on the other tasks (the calibration
+   sample stays out of training).
+3. Predict: every pending task gets the model's answer and confidence (`predictions`),
+   shown to workers as the pre-label unless the task came with its own.
+4. Certify: the lowest confidence threshold at which, with probability
+   `confidence_level`, the model's answers reach `target_accuracy` against people's labels
+   on the calibration sample (Learn-then-Test, `assay.automation.thresholds`).
+5. Route: pending tasks outside the calibration sample that no one has started and whose
+   prediction reaches the threshold are completed by the model (result provenance
+   "model"); the rest stay with people.
+6. Active learning: pending calibration tasks go first in the human queue, then the tasks
+   whose labels would teach the model most (uncertain and diverse), via `tasks.boost`.
+
+No model runs on a request path: `work/next` only reads the boost and the pre-label.
+"""
+
+import hashlib
+import logging
+import random
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import Connection
+
+from assay.automation import certify_threshold, select_for_labelling
+from assay.automation.models import load_model
+from assay.automation.models.base import Prediction, texts_of
+from assay.engine.embeddings import DatabaseEmbeddings
+from assay.engine.work import complete_task
+from assay.errors import FieldError, Invalid, NotFound
+from assay.ids import utc_now
+from assay.kinds import answer_keys
+from assay.store.db import Store
+from assay.store.sql import Sql, all_rows, one, run, run_many
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_BOOST = 2
+ACTIVE_BOOST = 1
+MODEL = "model"
+
+
+# --- 1. the calibration sample --------------------------------------------------------
+
+_UNDRAWN = Sql(
+    "SELECT id, batch_id FROM tasks WHERE project_id = :project AND gold IS NULL"
+    " AND calibration IS NULL ORDER BY id"
+)
+_DRAWN = Sql(
+    "SELECT batch_id, count(*), coalesce(sum(calibration), 0) FROM tasks"
+    " WHERE project_id = :project AND gold IS NULL AND calibration IS NOT NULL"
+    " GROUP BY batch_id"
+)
+_MARK = Sql("UPDATE tasks SET calibration = :flag WHERE id = :task")
+
+
+def draw_calibration(conn: Connection, project_id: str, share: float, rng: random.Random):
+    """Mark new tasks in or out of the calibration sample: within each batch, at random,
+    so the sample stays `share` of the batch as tasks arrive."""
+    undrawn: dict[str | None, list[str]] = defaultdict(list)
+    for task_id, batch_id in all_rows(conn, _UNDRAWN, {"project": project_id}):
+        undrawn[batch_id].append(task_id)
+    drawn = {
+        batch: (n, int(sampled))
+        for batch, n, sampled in all_rows(conn, _DRAWN, {"project": project_id})
+    }
+    marks = []
+    for batch_id, task_ids in undrawn.items():
+        seen, sampled = drawn.get(batch_id, (0, 0))
+        wanted = round(share * (seen + len(task_ids))) - sampled
+        chosen = set(rng.sample(task_ids, max(0, min(wanted, len(task_ids)))))
+        marks += [{"task": t, "flag": int(t in chosen)} for t in task_ids]
+    run_many(conn, _MARK, marks)
+
+
+# --- 2-4. fit, predict, certify -------------------------------------------------------
+
+_SETTINGS = Sql("SELECT kind, params, automation FROM projects WHERE id = :project")
+_COMPLETED = Sql(
+    "SELECT id, params, response, calibration FROM tasks WHERE project_id = :project"
+    " AND status = 'completed' AND gold IS NULL AND response IS NOT NULL ORDER BY id"
+)
+_PENDING = Sql(
+    "SELECT id, params, calibration, answers, leases, ready, hypothesis FROM tasks"
+    " WHERE project_id = :project AND status = 'pending' AND gold IS NULL ORDER BY id"
+)
+
+
+@dataclass
+class Cycle:
+    """What one cycle found and did, for the project's report."""
+
+    model_version: str | None = None
+    training_labels: int = 0
+    calibration_labelled: int = 0
+    calibration_right: int = 0
+    certified: dict[str, float] | None = None
+    predicted: int = 0
+    automated: int = 0
+    raised: int = 0
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "training_labels": self.training_labels,
+            "calibration": {
+                "labelled": self.calibration_labelled,
+                "model_right": self.calibration_right,
+            },
+            "certified": self.certified,
+            "predicted": self.predicted,
+            "automated": self.automated,
+            "raised_for_people": self.raised,
+        }
+
+
+def is_model_result(result: dict) -> bool:
+    return result.get("provenance") == MODEL
+
+
+def _human_results(kind: str, params: dict, rows: list[tuple]) -> tuple[list, list]:
+    """(training, calibration) lists of (task params, answer key) from people's results."""
+    people = [r for r in rows if not is_model_result(orjson.loads(r[2]))]
+    keys = answer_keys(kind, params, [orjson.loads(r[2]) for r in people])
+    training, calibration = [], []
+    for row, key in zip(people, keys, strict=True):
+        (calibration if row[3] else training).append((orjson.loads(row[1]), key))
+    return training, calibration
+
+
+def _version(spec: dict, training: list) -> str:
+    digest = hashlib.sha256(
+        orjson.dumps([spec, len(training), training[-1:]], option=orjson.OPT_SORT_KEYS)
+    )
+    return f"{len(training)}-{digest.hexdigest()[:12]}"
+
+
+def _keys_of(kind: str, params: dict, predictions: list[Prediction]) -> list[str]:
+    return answer_keys(kind, params, [p.response for p in predictions])
+
+
+_ONE_CYCLE_AT_A_TIME = threading.Lock()
+
+
+def run_cycle(store: Store, project_id: str, rng: random.Random | None = None) -> dict[str, Any]:
+    """One model-in-the-loop cycle for the project; returns its report. Cycles of a server
+    process run one at a time (the background job and a request may both start one)."""
+    with _ONE_CYCLE_AT_A_TIME:
+        return _cycle(store, project_id, rng or random.Random())
+
+
+def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
+    with store.write() as conn:
+        found = one(conn, _SETTINGS, {"project": project_id})
+        if found is None:
+            raise NotFound("project", project_id)
+        kind, params, settings = found
+        if settings is None:
+            raise Invalid([FieldError("automation", "the project has no automation settings")])
+        settings, params = orjson.loads(settings), orjson.loads(params)
+        draw_calibration(conn, project_id, settings["calibration_share"], rng)
+    with store.read() as conn:
+        completed = all_rows(conn, _COMPLETED, {"project": project_id})
+        pending = [list(r) for r in all_rows(conn, _PENDING, {"project": project_id})]
+    training, calibration = _human_results(kind, params, completed)
+    cycle = Cycle(training_labels=len(training), calibration_labelled=len(calibration))
+    if len(training) < settings["min_training_labels"] or len({k for _, k in training}) < 2:
+        with store.write() as conn:  # people start with the calibration sample
+            _raise_for_people(conn, project_id, pending, [], cycle)
+        _save_state(store, project_id, cycle, None)
+        return cycle.report()
+    model = load_model(settings["model"], DatabaseEmbeddings(store))
+    if hasattr(model, "fit"):  # plugins that only predict are used as they are
+        model.fit([p for p, _ in training], [k for _, k in training])
+    cycle.model_version = _version(settings["model"], training)
+    threshold = _certify(kind, params, settings, model, calibration, cycle)
+    items = [orjson.loads(r[1]) for r in pending]
+    predictions = model.predict(items)
+    cycle.predicted = len(predictions)
+    labels = params["labels"]
+    space = _embedding_space(model, items, predictions, labels)  # before any transaction
+    with store.write() as conn:
+        _store_predictions(conn, project_id, cycle.model_version, pending, predictions)
+        if threshold is not None:
+            _automate(conn, store.dialect, cycle, pending, predictions, threshold)
+        if settings["active_learning"]:
+            chosen = _most_informative(pending, predictions, space, labels, threshold, settings)
+            _raise_for_people(conn, project_id, pending, chosen, cycle)
+    _save_state(store, project_id, cycle, threshold)
+    return cycle.report()
+
+
+def _certify(kind, params, settings, model, calibration, cycle: Cycle) -> float | None:
+    if not calibration:
+        return None
+    predicted = model.predict([p for p, _ in calibration])
+    right = [
+        k == truth
+        for k, (_, truth) in zip(_keys_of(kind, params, predicted), calibration, strict=True)
+    ]
+    cycle.calibration_right = int(sum(right))
+    found = certify_threshold(
+        [p.confidence for p in predicted],
+        right,
+        settings["target_accuracy"],
+        settings["confidence_level"],
+    )
+    if found is None:
+        return None
+    cycle.certified = {
+        "threshold": found.threshold,
+        "calibration_above": found.count,
+        "accuracy_above": found.accuracy,
+        "lower_bound": found.lower_bound,
+    }
+    return found.threshold
+
+
+# --- storing predictions, routing, active learning ------------------------------------
+
+_KNOWN = Sql("SELECT task_id, response FROM predictions WHERE project_id = :project")
+_FORGET = Sql("DELETE FROM predictions WHERE task_id = :task")
+_PREDICTION = Sql(
+    "INSERT INTO predictions (task_id, project_id, model_version, response, confidence,"
+    " created_at) VALUES (:task, :project, :version, :response, :confidence, :now)"
+)
+# A task's own pre-label (given by the client) is kept; the model's is replaced.
+_PRELABEL = Sql(
+    "UPDATE tasks SET hypothesis = :new WHERE id = :task"
+    " AND (hypothesis IS NULL OR hypothesis = :old)"
+)
+
+
+def _store_predictions(
+    conn: Connection, project_id: str, version: str, pending: list, predictions: list
+) -> None:
+    known = dict(all_rows(conn, _KNOWN, {"project": project_id}))
+    now = utc_now()
+    rows, prelabels = [], []
+    for row, prediction in zip(pending, predictions, strict=True):
+        response = orjson.dumps(prediction.response).decode()
+        rows.append(
+            {
+                "task": row[0],
+                "project": project_id,
+                "version": version,
+                "response": response,
+                "confidence": prediction.confidence,
+                "now": now,
+            }
+        )
+        prelabels.append({"task": row[0], "new": response, "old": known.get(row[0], response)})
+    run_many(conn, _FORGET, [{"task": r["task"]} for r in rows])
+    run_many(conn, _PREDICTION, rows)
+    run_many(conn, _PRELABEL, prelabels)
+
+
+_UNTOUCHED = (
+    "SELECT t.id, t.batch_id, t.callback_url, b.callback_url, p.callback_url FROM tasks t"
+    " JOIN projects p ON p.id = t.project_id LEFT JOIN batches b ON b.id = t.batch_id"
+    " WHERE t.id = :task AND t.status = 'pending' AND t.answers = 0 AND t.leases = 0"
+    " AND t.ready = 1"
+)
+_UNTOUCHED_TASK = {"sqlite": Sql(_UNTOUCHED), "postgresql": Sql(_UNTOUCHED + " FOR UPDATE OF t")}
+
+
+def _automate(
+    conn: Connection, dialect: str, cycle: Cycle, pending: list, predictions: list, threshold: float
+) -> None:
+    """Complete with the model's answer the tasks it is sure enough of and no one has
+    started (outside the calibration sample)."""
+    now = utc_now()
+    for row, prediction in zip(pending, predictions, strict=True):
+        if row[2] != 0 or prediction.confidence < threshold:
+            continue
+        found = one(conn, _UNTOUCHED_TASK[dialect], {"task": row[0]})
+        if found is None:
+            continue
+        task_id, batch_id, task_url, batch_url, project_url = found
+        ctx = {
+            "task_id": task_id,
+            "batch_id": batch_id,
+            "task_url": task_url,
+            "batch_url": batch_url,
+            "project_url": project_url,
+        }
+        result = prediction.response | {
+            "confidence": prediction.confidence,
+            "provenance": MODEL,
+            "model_version": cycle.model_version,
+            "annotations": 0,
+        }
+        complete_task(conn, ctx, result, now)
+        cycle.automated += 1
+        row[2] = None  # done: not for people any more
+
+
+_CLEAR_BOOST = Sql(
+    "UPDATE tasks SET boost = 0 WHERE project_id = :project AND status = 'pending' AND boost <> 0"
+)
+_BOOST = Sql("UPDATE tasks SET boost = :boost WHERE id = :task")
+
+
+def _probabilities(predictions: list[Prediction], labels: list[str]) -> np.ndarray:
+    """[n, k] class probabilities; a plugin that gives only a confidence counts as sure of
+    its answer by that much and spread evenly over the rest."""
+    rows = []
+    for p in predictions:
+        if p.probabilities:
+            rows.append([p.probabilities.get(label, 0.0) for label in labels])
+        else:
+            rest = (1 - p.confidence) / max(len(labels) - 1, 1)
+            rows.append(
+                [p.confidence if p.response.get("label") == label else rest for label in labels]
+            )
+    return np.asarray(rows, dtype=float)
+
+
+def _embedding_space(model, items: list, predictions: list, labels: list[str]) -> np.ndarray:
+    """Where items lie for the diversity of active learning: the model's own embeddings
+    when it has them (the text classifier), else its class probabilities."""
+    embed, fields = getattr(model, "embed", None), getattr(model, "fields", None)
+    if embed is not None and fields and items:
+        return embed(texts_of(items, fields))
+    return _probabilities(predictions, labels)
+
+
+def _most_informative(pending, predictions, space, labels, threshold, settings) -> list[int]:
+    """Rows of `pending` whose labels would teach the model most: not in the calibration
+    sample, not started, below the threshold; uncertain and spread out."""
+    candidates = [
+        i
+        for i, (row, p) in enumerate(zip(pending, predictions, strict=True))
+        if row[2] == 0 and row[3] == 0 and (threshold is None or p.confidence < threshold)
+    ]
+    if not candidates:
+        return []
+    probabilities = _probabilities([predictions[i] for i in candidates], labels)
+    chosen = select_for_labelling(space[candidates], probabilities, settings["batch_size"])
+    return [candidates[j] for j in chosen]
+
+
+def _raise_for_people(conn, project_id: str, pending: list, chosen: list[int], cycle: Cycle):
+    """Pending calibration tasks first in people's queue, then the chosen ones."""
+    run(conn, _CLEAR_BOOST, {"project": project_id})
+    boosts = [
+        {"task": row[0], "boost": CALIBRATION_BOOST}
+        for row in pending
+        if row[2] == 1 and row[3] == 0
+    ]
+    boosts += [{"task": pending[i][0], "boost": ACTIVE_BOOST} for i in chosen]
+    run_many(conn, _BOOST, boosts)
+    cycle.raised = len(boosts)
+
+
+_FORGET_STATE = Sql("DELETE FROM automation_state WHERE project_id = :project")
+_STATE = Sql(
+    "INSERT INTO automation_state (project_id, model_version, fitted_at, threshold, report)"
+    " VALUES (:project, :version, :now, :threshold, :report)"
+)
+
+
+def _save_state(store: Store, project_id: str, cycle: Cycle, threshold: float | None) -> None:
+    with store.write() as conn:
+        run(conn, _FORGET_STATE, {"project": project_id})
+        run(
+            conn,
+            _STATE,
+            {
+                "project": project_id,
+                "version": cycle.model_version or "",
+                "now": utc_now(),
+                "threshold": threshold,
+                "report": orjson.dumps(cycle.report()).decode(),
+            },
+        )
+
+
+# --- the background job ---------------------------------------------------------------
+
+_AUTOMATED = Sql("SELECT id FROM projects WHERE automation IS NOT NULL ORDER BY id")
+_FINGERPRINT = Sql(
+    "SELECT count(*), coalesce(sum(answers), 0),"
+    " coalesce(sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0)"
+    " FROM tasks WHERE project_id = :project"
+)
+
+
+class Automator:
+    """Runs model-in-the-loop cycles from a daemon thread of `assay serve`: for each
+    automated project whose tasks or answers changed since its last cycle."""
+
+    def __init__(self, store: Store, interval_s: float = 5.0):
+        self.store = store
+        self.interval_s = interval_s
+        self._seen: dict[str, tuple] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="assay-automation", daemon=True)
+
+    def start(self) -> "Automator":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _fingerprint(self, project_id: str) -> tuple:
+        with self.store.read() as conn:
+            return tuple(one(conn, _FINGERPRINT, {"project": project_id}))
+
+    def run_once(self) -> list[str]:
+        """Run a cycle for each automated project that changed; returns their ids."""
+        with self.store.read() as conn:
+            projects = [p for (p,) in all_rows(conn, _AUTOMATED, {})]
+        ran = []
+        for project_id in projects:
+            if self._fingerprint(project_id) == self._seen.get(project_id):
+                continue
+            run_cycle(self.store, project_id)
+            self._seen[project_id] = self._fingerprint(project_id)
+            ran.append(project_id)
+        return ran
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("automation round failed")

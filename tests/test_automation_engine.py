@@ -1,0 +1,133 @@
+"""Model in the loop through the engine, on SQLite and PostgreSQL: the calibration sample
+goes to people first, the certified threshold routes sure tasks to the model, the rest
+stay with people with the model's pre-label, and the report counts who did what."""
+
+import secrets
+
+from conftest import assert_problem
+
+TARGET = {"target_accuracy": 0.8, "confidence_level": 0.8}
+
+
+def _project(api, **automation) -> dict:
+    settings = (
+        {
+            "model": {"type": "python", "function": "automation_helpers:keyword_model"},
+            "calibration_share": 0.5,
+            "min_training_labels": 2,
+        }
+        | TARGET
+        | automation
+    )
+    created = api.post(
+        "/v1/projects",
+        json={
+            "name": f"auto-{secrets.token_hex(3)}",
+            "kind": "categorization",
+            "params": {"labels": ["cat", "dog"]},
+            "gold_rate": 0,
+            "automation": settings,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def _texts(n: int) -> list[str]:
+    """Half clear (the model is sure and right), half vague (unsure)."""
+    return [f"{'clear' if i % 2 else 'vague'} {'meow' if i % 3 else 'woof'} {i}" for i in range(n)]
+
+
+def _truth(text: str) -> str:
+    return "cat" if "meow" in text else "dog"
+
+
+def test_the_model_takes_the_tasks_it_is_certified_for(api, make_worker):
+    project = _project(api)
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(80)).encode()
+    assert (
+        api.post(f"/v1/projects/{project['id']}/tasks:import", content=body).json()["created"] == 80
+    )
+    first = api.post(f"/v1/projects/{project['id']}/automation:run").json()
+    assert first["model_version"] is None  # no human labels yet
+    assert first["raised_for_people"] == 40  # the calibration sample: half of 80
+    worker = make_worker()
+    labelled = []
+    for _ in range(44):  # the whole calibration sample comes first, then 4 more
+        offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+        text = offered["task"]["params"]["text"]
+        worker.post(
+            f"/v1/assignments/{offered['id']}/submit",
+            json={"response": {"label": _truth(text)}},
+        )
+        labelled.append(offered["task"]["id"])
+    cycle = api.post(f"/v1/projects/{project['id']}/automation:run").json()
+    assert cycle["training_labels"] == 4 and cycle["calibration"]["labelled"] == 40
+    assert cycle["certified"]["threshold"] == 0.99
+    assert cycle["automated"] > 0
+    tasks = api.get("/v1/tasks", params={"project": project["id"], "limit": 100}).json()["docs"]
+    by_model = [
+        t
+        for t in tasks
+        if t["status"] == "completed" and t["response"].get("provenance") == "model"
+    ]
+    assert len(by_model) == cycle["automated"]
+    assert all("clear" in t["params"]["text"] and t["id"] not in labelled for t in by_model)
+    assert all(t["response"]["label"] == _truth(t["params"]["text"]) for t in by_model)
+    pending = [t for t in tasks if t["status"] == "pending"]
+    assert pending and all("vague" in t["params"]["text"] for t in pending)
+    assert all(t["hypothesis"] == {"label": "dog"} for t in pending)  # the model's guess
+    offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+    assert offered["task"]["hypothesis"] is not None  # people see the model's pre-label
+
+    report = api.get(f"/v1/projects/{project['id']}/automation").json()
+    overall = report["overall"]
+    assert overall["completed_by_model"] == cycle["automated"]
+    assert overall["completed_by_people"] == 44
+    assert overall["model_certified"]["lower_bound"] >= 0.8
+    assert report["model"]["threshold"] == 0.99
+
+
+def test_no_threshold_without_enough_calibration(api, make_worker):
+    project = _project(api, calibration_share=0.1)
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(30)).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    api.post(f"/v1/projects/{project['id']}/automation:run")
+    worker = make_worker()
+    for _ in range(6):
+        offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+        label = _truth(offered["task"]["params"]["text"])
+        worker.post(f"/v1/assignments/{offered['id']}/submit", json={"response": {"label": label}})
+    cycle = api.post(f"/v1/projects/{project['id']}/automation:run").json()
+    assert cycle["certified"] is None and cycle["automated"] == 0
+
+
+def test_automation_settings_are_checked(api, as_role):
+    bad = api.post(
+        "/v1/projects",
+        json={
+            "name": "x",
+            "kind": "spans",
+            "params": {"labels": ["PER"]},
+            "automation": {"target_accuracy": 0.9},
+        },
+    )
+    assert_problem(bad, 422, field="automation")
+    worse = api.post(
+        "/v1/projects",
+        json={
+            "name": "x",
+            "kind": "categorization",
+            "params": {"labels": ["a", "b"]},
+            "automation": {"target_accuracy": 1.5, "model": {"type": "nope"}},
+        },
+    )
+    fields = {e["field"] for e in worse.json()["errors"]}
+    assert "automation.target_accuracy" in fields
+    project = _project(api)
+    off = api.patch(f"/v1/projects/{project['id']}", json={"automation": None})
+    assert off.status_code == 200 and off.json()["automation"] is None
+    assert_problem(
+        api.post(f"/v1/projects/{project['id']}/automation:run"), 422, field="automation"
+    )
+    assert_problem(as_role("annotator").get(f"/v1/projects/{project['id']}/automation"), 403)
