@@ -126,7 +126,7 @@ def failing_model(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 NOT_CALLABLE = 3
 
 
-def keyword_model(items: list[dict]) -> list[dict]:
+def cat_or_dog_model(items: list[dict]) -> list[dict]:
     """A model sure (0.99) and right about texts that say "clear" ("cat" if they say
     "meow", else "dog"), and unsure (0.6) of the rest, which it always calls "dog"."""
     return [

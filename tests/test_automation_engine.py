@@ -12,7 +12,7 @@ TARGET = {"target_accuracy": 0.8, "confidence_level": 0.8}
 def _project(api, **automation) -> dict:
     settings = (
         {
-            "model": {"type": "python", "function": "automation_helpers:keyword_model"},
+            "model": {"type": "python", "function": "automation_helpers:cat_or_dog_model"},
             "calibration_share": 0.5,
             "min_training_labels": 2,
         }
