@@ -131,3 +131,35 @@ def test_automation_settings_are_checked(api, as_role):
         api.post(f"/v1/projects/{project['id']}/automation:run"), 422, field="automation"
     )
     assert_problem(as_role("annotator").get(f"/v1/projects/{project['id']}/automation"), 403)
+
+
+def test_the_model_is_one_more_vote_when_people_disagree(api, make_worker, server):
+    from assay.engine.refit import refit_project
+
+    project = _project(api, target_accuracy=0.99, confidence_level=0.95, calibration_share=0.5)
+    api.patch(f"/v1/projects/{project['id']}", json={"overlap": 2, "consolidation": "ds"})
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(30)).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    api.post(f"/v1/projects/{project['id']}/automation:run")
+    workers = [make_worker(), make_worker()]
+    for worker in workers:  # both label everything right
+        while (
+            offered := worker.post("/v1/work/next", json={"project": project["id"]})
+        ).status_code == 200:
+            assignment = offered.json()
+            label = _truth(assignment["task"]["params"]["text"])
+            worker.post(
+                f"/v1/assignments/{assignment['id']}/submit", json={"response": {"label": label}}
+            )
+    assert refit_project(server.store, project["id"]) == "ds"
+    task = api.post(
+        "/v1/tasks", json={"project": project["id"], "params": {"text": "clear woof new"}}
+    ).json()
+    cycle = api.post(f"/v1/projects/{project['id']}/automation:run").json()
+    assert cycle["certified"] is None  # 0.99 cannot be certified on 15 items: people decide
+    for worker, label in zip(workers, ("cat", "dog"), strict=True):  # they disagree
+        offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+        assert offered["task"]["id"] == task["id"]
+        worker.post(f"/v1/assignments/{offered['id']}/submit", json={"response": {"label": label}})
+    result = api.get(f"/v1/tasks/{task['id']}").json()["response"]
+    assert result["label"] == "dog"  # the model's answer broke the tie

@@ -7,8 +7,10 @@ answers: no refit on the request path, so submits stay fast however big the proj
 Workers who joined since the fit count with the project's average confusion. Until there
 is a model (or when an answer has a key the model never saw) the kind consolidates.
 
-The result is the answer whose key is most probable among the keys the task's workers
-gave, with that posterior as its `confidence`.
+With model in the loop, the project model's prediction for the task joins the posterior
+as one more vote, weighted by how often the model agreed with people on the calibration
+sample. The result is the answer whose key is most probable among the keys the task's
+workers gave, with that posterior as its `confidence`.
 """
 
 from typing import Any
@@ -31,6 +33,31 @@ _MODEL = Sql(
 )
 
 
+_PREDICTION = Sql(
+    "SELECT p.response, s.report FROM predictions p"
+    " JOIN automation_state s ON s.project_id = p.project_id WHERE p.task_id = :task"
+)
+
+
+def _machine_vote(
+    conn: Connection, kind: str, params: dict, task_id: str, index: dict[str, int]
+) -> tuple[list, int] | None:
+    """(confusion matrix, label index) of the project model's prediction for the task: a
+    worker right as often as the model agreed with people on the calibration sample
+    (smoothed), wrong evenly otherwise. None without a prediction."""
+    found = one(conn, _PREDICTION, {"task": task_id})
+    if found is None:
+        return None
+    (key,) = answer_keys(kind, params, [orjson.loads(found[0])])
+    calibration = orjson.loads(found[1])["calibration"]
+    if key not in index or len(index) < 2:
+        return None
+    right = (calibration["model_right"] + 1) / (calibration["labelled"] + 2)
+    wrong = (1 - right) / (len(index) - 1)
+    matrix = [[right if t == a else wrong for a in range(len(index))] for t in range(len(index))]
+    return matrix, index[key]
+
+
 def task_result(
     conn: Connection, project_id: str, kind: str, params: dict, task_params: dict, task_id: str
 ) -> dict[str, Any]:
@@ -43,12 +70,17 @@ def task_result(
         return consolidate(kind, params, task_params, answers)
     index = {label: i for i, label in enumerate(labels)}
     fallback = orjson.loads(model[2])
-    confusion = np.array([orjson.loads(c) if c else fallback for _, c in rows])
+    confusion = [orjson.loads(c) if c else fallback for _, c in rows]
+    votes = [index[k] for k in keys]
+    machine = _machine_vote(conn, kind, params, task_id, index)
+    if machine is not None:  # the model's answer: one more vote, as good as it measured
+        confusion.append(machine[0])
+        votes.append(machine[1])
     posterior = task_posterior(
         np.array(orjson.loads(model[1])),
-        confusion,
-        np.arange(len(rows)),
-        np.array([index[k] for k in keys]),
+        np.array(confusion),
+        np.arange(len(votes)),
+        np.array(votes),
     )
     best = max(range(len(keys)), key=lambda i: (posterior[index[keys[i]]], -i))
     return answers[best] | {"confidence": float(posterior[index[keys[best]]])}
