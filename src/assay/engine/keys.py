@@ -88,9 +88,12 @@ _BY_DIGEST = Sql(
 def authenticate(store: Store, secret: str) -> Principal | None:
     with store.read() as conn:
         row = one(conn, _BY_DIGEST, {"digest": digest(secret)})
-    if row is None:
-        return None
-    key_id, role, name, active, skills = row
+    return None if row is None else principal_of(*row)
+
+
+def principal_of(key_id: str, role: str, name: str | None, active, skills) -> Principal:
+    """A key's principal from its row and (for worker keys) its worker's active and
+    skills columns; both None for keys that are not workers."""
     if active is None:
         return Principal(key_id, role, name)
     return Principal(key_id, role, name, bool(active), frozenset(orjson.loads(skills)))

@@ -10,10 +10,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-import orjson
 from sqlalchemy import delete, insert
 
-from assay.engine.keys import Principal, authenticate, digest
+from assay.engine.keys import Principal, authenticate, digest, principal_of
 from assay.ids import utc_now
 from assay.store.db import Store
 from assay.store.sql import Sql, one
@@ -60,11 +59,8 @@ def session_of(store: Store, token: str) -> Session | None:
         row = one(conn, _BY_TOKEN, {"digest": digest(token), "now": utc_now()})
     if row is None:
         return None
-    key_id, role, name, active, skills, csrf = row
-    if active is None:
-        return Session(Principal(key_id, role, name), csrf)
-    worker = Principal(key_id, role, name, bool(active), frozenset(orjson.loads(skills)))
-    return Session(worker, csrf)
+    *key, csrf = row
+    return Session(principal_of(*key), csrf)
 
 
 def csrf_matches(session: Session, sent: str | None) -> bool:
