@@ -84,7 +84,9 @@ def server(backend, tmp_path_factory, request) -> Iterator[RunningServer]:
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'assay.db'}"
     else:
         url = request.getfixturevalue("pg_url")
-    running = RunningServer(Settings(database_url=url, max_body_bytes=TEST_MAX_BODY))
+    # Model-in-the-loop cycles run when a test asks for one, not at a moment of their own.
+    settings = Settings(database_url=url, max_body_bytes=TEST_MAX_BODY, automate=False)
+    running = RunningServer(settings)
     yield running
     running.stop()
 

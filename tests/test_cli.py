@@ -99,6 +99,28 @@ def test_sample_project_exists(served):
     assert len(tasks) >= 5
 
 
+def test_a_new_user_labels_the_sample_in_the_browser(served, browser):
+    """As the README promises: open the printed address, sign in with the printed key,
+    label the sample project. (Runs before the tests below add projects of their own.)"""
+    printed = [served["proc"].stdout.readline() for _ in range(5)]
+    assert "/login" in printed[2]
+    annotator_key = printed[3].strip()
+    page = browser.new_page()
+    page.goto(printed[2].split("open ")[1].split(" and")[0])
+    page.fill("#key", annotator_key)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/work")
+    page.wait_for_selector("#widget[data-state=ready]")
+    assert "sentiment" in page.inner_text("#instructions")
+    first = page.get_attribute("#widget", "data-task-id")
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "id => document.querySelector('#widget').dataset.taskId !== id", arg=first
+    )
+    page.close()
+
+
 def test_import_jsonl_reports_bad_lines_and_exports(served, tmp_path):
     key = new_key(served["data"])
     project = make_project(served["url"], key)
@@ -282,25 +304,3 @@ def test_conll_import_then_export_keeps_the_tags(served, tmp_path):
     out = tmp_path / "out.conll"
     run("export", *common, "--format", "conll", "-o", str(out))
     assert out.read_text() == source.read_text()
-
-
-def test_a_new_user_labels_the_sample_in_the_browser(served, browser):
-    """As the README promises: open the printed address, sign in with the printed key,
-    label the sample project."""
-    printed = [served["proc"].stdout.readline() for _ in range(5)]
-    assert "/login" in printed[2]
-    annotator_key = printed[3].strip()
-    page = browser.new_page()
-    page.goto(printed[2].split("open ")[1].split(" and")[0])
-    page.fill("#key", annotator_key)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/work")
-    page.wait_for_selector("#widget[data-state=ready]")
-    assert "sentiment" in page.inner_text("#instructions")
-    first = page.get_attribute("#widget", "data-task-id")
-    page.keyboard.press("1")
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "id => document.querySelector('#widget').dataset.taskId !== id", arg=first
-    )
-    page.close()

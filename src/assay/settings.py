@@ -12,3 +12,6 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     deliver_callbacks: bool = True
     """Run a callback dispatcher thread in the server (more can run as `assay worker`)."""
+    automate: bool = True
+    """Run model-in-the-loop cycles in a background thread of the server (otherwise only
+    on request, `POST /v1/projects/{id}/automation:run`)."""

@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.lane = QuickLane(store.dialect)
         checkpointer = store.start_checkpoints()
         refitter = Refitter(store).start()
-        automator = Automator(store).start()
+        automator = Automator(store).start() if settings.automate else None
         dispatcher = Dispatcher(store) if settings.deliver_callbacks else None
         if dispatcher:
             dispatcher.start()
@@ -49,7 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
         if dispatcher:
             dispatcher.stop()
         refitter.stop()
-        automator.stop()
+        if automator:
+            automator.stop()
         app.state.lane.close()
         if checkpointer:
             checkpointer.stop()

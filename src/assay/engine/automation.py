@@ -353,13 +353,10 @@ def _most_informative(pending, predictions, space, labels, threshold, settings) 
 
 
 def _raise_for_people(conn, project_id: str, pending: list, chosen: list[int], cycle: Cycle):
-    """Pending calibration tasks first in people's queue, then the chosen ones."""
+    """Pending calibration tasks first in people's queue (started ones too: with overlap
+    they still need answers), then the chosen ones."""
     run(conn, _CLEAR_BOOST, {"project": project_id})
-    boosts = [
-        {"task": row[0], "boost": CALIBRATION_BOOST}
-        for row in pending
-        if row[2] == 1 and row[3] == 0
-    ]
+    boosts = [{"task": row[0], "boost": CALIBRATION_BOOST} for row in pending if row[2] == 1]
     boosts += [{"task": pending[i][0], "boost": ACTIVE_BOOST} for i in chosen]
     run_many(conn, _BOOST, boosts)
     cycle.raised = len(boosts)
