@@ -6,6 +6,8 @@ import secrets
 
 from conftest import assert_problem
 
+from assay.store.sql import Sql, run
+
 TARGET = {"target_accuracy": 0.8, "confidence_level": 0.8}
 
 
@@ -38,6 +40,15 @@ def _texts(n: int) -> list[str]:
     return [f"{'clear' if i % 2 else 'vague'} {'meow' if i % 3 else 'woof'} {i}" for i in range(n)]
 
 
+def _set_calibration(server, task_id: str, flag: int) -> None:
+    with server.store.write() as conn:
+        run(
+            conn,
+            Sql("UPDATE tasks SET calibration = :flag WHERE id = :task"),
+            {"flag": flag, "task": task_id},
+        )
+
+
 def _truth(text: str) -> str:
     return "cat" if "meow" in text else "dog"
 
@@ -49,8 +60,10 @@ def test_the_model_takes_the_tasks_it_is_certified_for(api, make_worker):
         api.post(f"/v1/projects/{project['id']}/tasks:import", content=body).json()["created"] == 80
     )
     first = api.post(f"/v1/projects/{project['id']}/automation:run").json()
-    assert first["model_version"] is None  # no human labels yet
-    assert first["raised_for_people"] == 40  # the calibration sample: half of 80
+    # A model that needs no training predicts at once, but nothing is certified before
+    # people have labelled the calibration sample (half of 80), which goes first.
+    assert first["predicted"] == 80 and first["certified"] is None and first["automated"] == 0
+    assert first["raised_for_people"] >= 40
     worker = make_worker()
     labelled = []
     for _ in range(44):  # the whole calibration sample comes first, then 4 more
@@ -157,6 +170,7 @@ def test_the_model_is_one_more_vote_when_people_disagree(api, make_worker, serve
     ).json()
     cycle = api.post(f"/v1/projects/{project['id']}/automation:run").json()
     assert cycle["certified"] is None  # 0.99 cannot be certified on 15 items: people decide
+    _set_calibration(server, task["id"], 0)  # outside the calibration sample, whatever the draw
     for worker, label in zip(workers, ("cat", "dog"), strict=True):  # they disagree
         offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
         assert offered["task"]["id"] == task["id"]
@@ -175,4 +189,34 @@ def test_the_background_job_runs_a_cycle_when_a_project_changes(api, server):
     assert project["id"] in job.run_once()
     assert project["id"] not in job.run_once()  # nothing changed since
     report = api.get(f"/v1/projects/{project['id']}/automation").json()
-    assert report["model"]["last_cycle"]["raised_for_people"] == 5  # its calibration sample
+    assert report["model"]["last_cycle"]["predicted"] == 10
+
+
+def test_the_model_has_no_say_in_calibration_labels(api, make_worker, server):
+    from assay.engine.refit import refit_project
+
+    project = _project(api, target_accuracy=0.99, confidence_level=0.95, calibration_share=0.5)
+    api.patch(f"/v1/projects/{project['id']}", json={"overlap": 2, "consolidation": "ds"})
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(30)).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    workers = [make_worker(), make_worker()]
+    for worker in workers:
+        while (
+            offered := worker.post("/v1/work/next", json={"project": project["id"]})
+        ).status_code == 200:
+            assignment = offered.json()
+            label = _truth(assignment["task"]["params"]["text"])
+            worker.post(
+                f"/v1/assignments/{assignment['id']}/submit", json={"response": {"label": label}}
+            )
+    refit_project(server.store, project["id"])
+    task = api.post(
+        "/v1/tasks", json={"project": project["id"], "params": {"text": "clear woof new"}}
+    ).json()
+    api.post(f"/v1/projects/{project['id']}/automation:run")
+    _set_calibration(server, task["id"], 1)  # in the calibration sample
+    for worker, label in zip(workers, ("cat", "dog"), strict=True):
+        offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+        worker.post(f"/v1/assignments/{offered['id']}/submit", json={"response": {"label": label}})
+    result = api.get(f"/v1/tasks/{task['id']}").json()["response"]
+    assert result["label"] == "cat"  # people's tie, decided without the model

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import free_port
 
 BENCH = Path(__file__).parent.parent / "bench" / "import_export.py"
@@ -79,3 +80,33 @@ def test_ui_bench_runs(tmp_path):
     )
     figures = json.loads(out.read_text())
     assert figures["tasks"] == 5 and figures["p95_ms"] >= figures["p50_ms"] > 0
+
+
+SENTIMENT = Path(__file__).parent.parent.parent / "shared" / "data" / "crowd" / "sentiment"
+
+
+def test_hybrid_bench_runs():
+    if not (SENTIMENT / "items.csv").exists():
+        pytest.skip(f"the crowd dataset is not at {SENTIMENT}")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH.with_name("hybrid.py")),
+            *("--data", str(SENTIMENT), "--limit", "300", "--target", "0.9", "--json"),
+            *("--overlap", "1", "--workers", "2", "--cycle-every", "50"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    (line,) = done.stdout.decode().splitlines()  # one target, one JSON object
+    figures = json.loads(line)
+    assert figures["target"] == 0.9 and figures["tasks"] == 300
+    for run in (figures, figures["baseline"]):
+        assert 0 <= run["automated_share"] <= 1
+        assert 0 < run["human_answers"] <= 300  # overlap 1: at most one answer per task
+        assert 0 <= run["accuracy"] <= 1
+        low, high = run["accuracy_ci"]
+        assert 0 <= low <= run["accuracy"] <= high <= 1
+        assert isinstance(run["target_held"], bool)
+        assert run["undelivered"] == 0

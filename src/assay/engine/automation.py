@@ -176,13 +176,16 @@ def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
         pending = [list(r) for r in all_rows(conn, _PENDING, {"project": project_id})]
     training, calibration = _human_results(kind, params, completed)
     cycle = Cycle(training_labels=len(training), calibration_labelled=len(calibration))
-    if len(training) < settings["min_training_labels"] or len({k for _, k in training}) < 2:
+    model = load_model(settings["model"], DatabaseEmbeddings(store))
+    trainable = hasattr(model, "fit")  # plugins that only predict are used as they are
+    if trainable and (
+        len(training) < settings["min_training_labels"] or len({k for _, k in training}) < 2
+    ):
         with store.write() as conn:  # people start with the calibration sample
             _raise_for_people(conn, project_id, pending, [], cycle)
         _save_state(store, project_id, cycle, None)
         return cycle.report()
-    model = load_model(settings["model"], DatabaseEmbeddings(store))
-    if hasattr(model, "fit"):  # plugins that only predict are used as they are
+    if trainable:
         model.fit([p for p, _ in training], [k for _, k in training])
     cycle.model_version = _version(settings["model"], training)
     threshold = _certify(kind, params, settings, model, calibration, cycle)

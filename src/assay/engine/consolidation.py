@@ -33,9 +33,13 @@ _MODEL = Sql(
 )
 
 
+# Calibration tasks are left to people alone: their labels test the model, so it must
+# not have had a say in them.
 _PREDICTION = Sql(
     "SELECT p.response, s.report FROM predictions p"
-    " JOIN automation_state s ON s.project_id = p.project_id WHERE p.task_id = :task"
+    " JOIN automation_state s ON s.project_id = p.project_id"
+    " JOIN tasks t ON t.id = p.task_id"
+    " WHERE p.task_id = :task AND t.calibration = 0"
 )
 
 
@@ -44,7 +48,8 @@ def _machine_vote(
 ) -> tuple[list, int] | None:
     """(confusion matrix, label index) of the project model's prediction for the task: a
     worker right as often as the model agreed with people on the calibration sample
-    (smoothed), wrong evenly otherwise. None without a prediction."""
+    (smoothed), wrong evenly otherwise. None without a prediction, and for tasks of the
+    calibration sample."""
     found = one(conn, _PREDICTION, {"task": task_id})
     if found is None:
         return None
