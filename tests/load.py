@@ -73,12 +73,14 @@ def work_until_dry(
     project: str,
     ledger: Ledger,
     seed: int,
-    idle_rounds: int = 8,
+    idle_rounds: int = 20,
     skip: float = 0.1,
     forget: float = 0.05,
     stop: threading.Event | None = None,
 ) -> None:
-    """One simulated worker: next -> (skip | forget | submit) until nothing comes for a while.
+    """One simulated worker: next -> (skip | forget | submit) until nothing comes for a while
+    (`idle_rounds` empty answers 0.3 s apart: longer than a test lease, so a slot held by a
+    forgotten assignment has expired and been offered again before the worker gives up).
 
     A forgotten assignment is never answered, so its lease must expire to free the slot.
     Transport errors (a server being killed) are survived: the worker just goes on.
