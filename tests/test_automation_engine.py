@@ -220,3 +220,16 @@ def test_the_model_has_no_say_in_calibration_labels(api, make_worker, server):
         worker.post(f"/v1/assignments/{offered['id']}/submit", json={"response": {"label": label}})
     result = api.get(f"/v1/tasks/{task['id']}").json()["response"]
     assert result["label"] == "cat"  # people's tie, decided without the model
+
+
+def test_a_model_that_cannot_answer_is_a_clear_error_and_changes_nothing(api, make_worker):
+    from conftest import free_port
+
+    project = _project(api, model={"type": "http", "url": f"http://127.0.0.1:{free_port()}/"})
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(4)).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    failed = api.post(f"/v1/projects/{project['id']}/automation:run")
+    assert_problem(failed, 502, code="model_error")
+    tasks = api.get("/v1/tasks", params={"project": project["id"]}).json()["docs"]
+    assert [t["status"] for t in tasks] == ["pending"] * 4
+    assert all(t["hypothesis"] is None for t in tasks)

@@ -77,6 +77,15 @@ def test_session_cookie_needs_the_csrf_token_to_change_anything(server, api):
         token = page.split('name="csrf-token" content="')[1].split('"')[0]
         allowed = browser_like.post("/v1/work/next", json={}, headers={"X-CSRF-Token": token})
         assert allowed.status_code in (200, 204)
+        refused = browser_like.post("/web/markdown", json={"text": "# hi"})
+        assert refused.status_code == 403 and refused.json()["code"] == "csrf"
+        headers = {"X-CSRF-Token": token}
+        bad = browser_like.post("/web/markdown", json={"txt": "x"}, headers=headers)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "text"
+        rendered = browser_like.post(
+            "/web/markdown", json={"text": "# Hi <script>alert(1)</script>"}, headers=headers
+        ).json()["html"]
+        assert "<h1>Hi" in rendered and "<script>" not in rendered
 
 
 def test_login_form_needs_its_own_token(server, api):

@@ -36,10 +36,10 @@ from sqlalchemy import Connection
 
 from assay.automation import certify_threshold, select_for_labelling
 from assay.automation.models import load_model
-from assay.automation.models.base import Prediction, texts_of
+from assay.automation.models.base import ModelError, Prediction, texts_of
 from assay.engine.embeddings import DatabaseEmbeddings
 from assay.engine.work import complete_task
-from assay.errors import FieldError, Invalid, NotFound
+from assay.errors import AssayError, FieldError, Invalid, NotFound
 from assay.ids import utc_now
 from assay.kinds import answer_keys
 from assay.store.db import Store
@@ -158,7 +158,10 @@ def run_cycle(store: Store, project_id: str, rng: random.Random | None = None) -
     """One model-in-the-loop cycle for the project; returns its report. Cycles of a server
     process run one at a time (the background job and a request may both start one)."""
     with _ONE_CYCLE_AT_A_TIME:
-        return _cycle(store, project_id, rng or random.Random())
+        try:
+            return _cycle(store, project_id, rng or random.Random())
+        except ModelError as exc:  # an endpoint down, a malformed reply: not the caller's fault
+            raise AssayError(f"the project's model failed: {exc}", "model_error", 502) from None
 
 
 def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:

@@ -11,13 +11,14 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from assay.api.auth import CSRF_HEADER, SESSION_COOKIE
 from assay.engine.keys import WORKER_ROLES
 from assay.engine.sessions import SESSION_SECONDS, Session, csrf_matches, session_of, sign_in
 from assay.engine.sessions import sign_out as end_session
+from assay.errors import AssayError, FieldError, Invalid
 from assay.web.markdown import render_instructions
 
 router = APIRouter(include_in_schema=False)
@@ -158,11 +159,14 @@ async def markdown(request: Request):
     """Render instructions a page already has (its own assignment's) as safe HTML."""
     session = await visitor(request, (*WORKER_ROLES, *MANAGERS))
     if not csrf_matches(session, request.headers.get(CSRF_HEADER)):
-        return JSONResponse({"detail": f"send the {CSRF_HEADER} header"}, 403)
-    body = await request.json()
+        raise AssayError(f"send the session's {CSRF_HEADER} header", "csrf", 403)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str):
-        return JSONResponse({"detail": 'send {"text": ...}'}, 422)
+        raise Invalid([FieldError("text", 'send {"text": "..."} with the Markdown to render')])
     return {"html": render_instructions(text)}
 
 

