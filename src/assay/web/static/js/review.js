@@ -7,23 +7,13 @@ import { showInstructions } from "/static/js/instructions.js";
 import { listenForShortcuts } from "/static/js/keys.js";
 import { widgetFor } from "/static/js/kinds.js";
 import { ActiveTimer, clock } from "/static/js/timer.js";
+import { EMPTY_POLL_MS, leaseNext, openLeases, say, showErrors } from "/static/js/workspace.js";
 
-const EMPTY_POLL_MS = 20_000;
-const onlyProject = new URLSearchParams(location.search).get("project");
-const nextBody = onlyProject ? { project: onlyProject } : {};
 const $ = (id) => document.getElementById(id);
 const root = $("widget");
 const controls = ["accept", "fix", "reject", "reason"];
 const state = { current: null, widget: null, busy: false };
 new ActiveTimer((ms) => ($("timer").textContent = `active ${clock(ms)}`));
-
-function say(text) {
-  $("status").textContent = text;
-}
-
-function showErrors(errors = []) {
-  $("errors").replaceChildren(...errors.map((e) => el("li", { text: `${e.field}: ${e.message}` })));
-}
 
 async function show(assignment) {
   state.widget?.destroy();
@@ -68,7 +58,7 @@ async function verdict(kind) {
   try {
     await api("POST", `/v1/assignments/${state.current.id}/review`, body);
     say({ accept: "Accepted.", fix: "Fixed and delivered.", reject: "Rejected: sent back for labelling." }[kind]);
-    await show(await api("POST", "/v1/work/next?stage=review", nextBody));
+    await show(await leaseNext("review"));
   } catch (error) {
     showErrors(error.problem?.errors?.length ? error.problem.errors : [{ field: "review", message: error.message }]);
   } finally {
@@ -77,10 +67,8 @@ async function verdict(kind) {
 }
 
 async function start() {
-  const open = (await api("GET", "/v1/work/current?stage=review")).items.filter(
-    (lease) => !onlyProject || lease.project.id === onlyProject,
-  );
-  await show(open[0] || (await api("POST", "/v1/work/next?stage=review", nextBody)));
+  const open = await openLeases("review");
+  await show(open[0] || (await leaseNext("review")));
 }
 
 $("accept").addEventListener("click", () => verdict("accept"));

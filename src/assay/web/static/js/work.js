@@ -13,13 +13,9 @@ import { showInstructions } from "/static/js/instructions.js";
 import { listenForShortcuts } from "/static/js/keys.js";
 import { widgetFor } from "/static/js/kinds.js";
 import { ActiveTimer, clock } from "/static/js/timer.js";
+import { EMPTY_POLL_MS, leaseNext, openLeases, say, showErrors } from "/static/js/workspace.js";
 
 const HEARTBEAT_MS = 30_000;
-// /work?project=ID keeps to one project; without it, work comes from every project open
-// to the worker.
-const onlyProject = new URLSearchParams(location.search).get("project");
-const nextBody = onlyProject ? { project: onlyProject } : {};
-const EMPTY_POLL_MS = 20_000;
 
 const $ = (id) => document.getElementById(id);
 const root = $("widget");
@@ -28,17 +24,9 @@ const timer = new ActiveTimer((ms) => ($("timer").textContent = `active ${clock(
 // is on its way (the worker may already be on the next task).
 const state = { current: null, widget: null, history: [], queue: [], fetching: null, sending: new Set() };
 
-function say(text) {
-  $("status").textContent = text;
-}
-
 function leaseNotice(text) {
   $("lease-notice").hidden = !text;
   $("lease-notice").textContent = text || "";
-}
-
-function showErrors(errors = []) {
-  $("errors").replaceChildren(...errors.map((e) => el("li", { text: `${e.field}: ${e.message}` })));
 }
 
 function setButtons(enabled) {
@@ -49,12 +37,12 @@ function setButtons(enabled) {
 async function take() {
   if (!state.queue.length && state.fetching) await state.fetching;
   if (state.queue.length) return state.queue.shift();
-  return api("POST", "/v1/work/next", nextBody);
+  return leaseNext();
 }
 
 function prefetch() {
   if (state.queue.length || state.fetching || !state.current) return;
-  state.fetching = api("POST", "/v1/work/next", nextBody)
+  state.fetching = leaseNext()
     .then((next) => next && state.queue.push(next))
     .catch(() => null)
     .finally(() => (state.fetching = null));
@@ -190,9 +178,7 @@ async function heartbeat() {
 }
 
 async function start() {
-  const open = (await api("GET", "/v1/work/current")).items.filter(
-    (lease) => !onlyProject || lease.project.id === onlyProject,
-  );
+  const open = await openLeases();
   state.queue = open.slice(1); // more open leases: tasks prefetched before a reload
   await show(open[0] || (await take()));
 }
