@@ -7,11 +7,12 @@ store:
   * the project: categorization over the dataset's labels, `--overlap` answers per task,
     no gold, automation {model: text_classifier over every text column of items.csv,
     target_accuracy: T, confidence_level: 0.95, calibration_share, ...};
-  * people: `--workers` anonymous replay workers take turns asking `work.next_assignment`
-    (the engine picks the task: its queue order with the calibration sample and the
-    active-learning boosts first; a worker takes a task at most once). Each request is
-    answered with one real answer to that task from answers.csv, drawn at random without
-    replacement; a task with no unused answer left is skipped;
+  * people: the crowd asks `work.next_assignment` for work (the engine picks the task:
+    its queue order with the calibration sample and the active-learning boosts first).
+    Each request is answered with one real answer to that task from answers.csv, drawn at
+    random without replacement, and recorded under the real worker who gave it (the
+    replay hands the lease to that worker's key before submitting), so the engine's
+    worker models see the real workers. A task with no unused answer left is skipped;
   * the model: `automation.run_cycle` at the start, every `--cycle-every` human answers,
     and whenever no worker can take a task, until no task is left to anyone. The worker
     models the server's background refitter keeps (Dawid-Skene) are refitted before each
@@ -62,21 +63,21 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from assay.automation.models import CachedEmbedder, TextClassifier, cache_key, embed_texts
+from assay.automation.models import cache_key, embed_texts, load_model
 from assay.automation.models.base import texts_of
 from assay.automation.models.embeddings import MINILM
 from assay.engine.automation import is_model_result, run_cycle
 from assay.engine.embeddings import DatabaseEmbeddings
 from assay.engine.imports import import_tasks
 from assay.engine.keys import authenticate, create_key
-from assay.engine.projects import create_project
+from assay.engine.projects import create_project, update_project
 from assay.engine.refit import refit_project
 from assay.engine.work import next_assignment, skip, submit
 from assay.engine.workers import Worker, working
 from assay.quality.intervals import clopper_pearson
 from assay.store.db import Store, database_url
 from assay.store.migrate import migrate
-from assay.store.sql import Sql, all_rows
+from assay.store.sql import Sql, all_rows, run
 from assay.store.tables import embeddings
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared/data/crowd/sentiment"
@@ -100,7 +101,8 @@ class Dataset:
     """The text columns of items.csv: each a field of the task's params."""
     params: dict[str, dict[str, str]]
     """Task name -> params, in the order of items.csv."""
-    answers: dict[str, list[str]]
+    answers: dict[str, list[tuple[str, str]]]
+    """Task name -> its real answers as (worker, label)."""
     truth: dict[str, str]
     labels: list[str]
 
@@ -118,14 +120,14 @@ def load(data: Path, limit: int | None) -> Dataset:
         params = {row["task"]: {c: row[c] for c in fields} for row in reader}
     if limit is not None:
         params = dict(list(params.items())[:limit])
-    answers: dict[str, list[str]] = defaultdict(list)
+    answers: dict[str, list[tuple[str, str]]] = defaultdict(list)
     with open(data / "answers.csv", newline="") as f:
         for row in csv.DictReader(f):
             if row["task"] in params:
-                answers[row["task"]].append(row["label"])
+                answers[row["task"]].append((row["worker"], row["label"]))
     with open(data / "truth.csv", newline="") as f:
         truth = {r["task"]: r["label"] for r in csv.DictReader(f) if r["task"] in params}
-    every = {label for given in answers.values() for label in given} | set(truth.values())
+    every = {label for given in answers.values() for _, label in given} | set(truth.values())
     return Dataset(
         data.name,
         fields,
@@ -152,9 +154,12 @@ _TASKS = Sql(
 )
 
 
+_HAND_OVER = Sql("UPDATE assignments SET worker_id = :worker WHERE id = :assignment")
+
+
 @dataclass
 class Replay:
-    """A project on a temporary store, its replay workers and the unused real answers."""
+    """A project on a temporary store, the real workers' keys and the unused real answers."""
 
     dataset: Dataset
     args: argparse.Namespace
@@ -162,8 +167,11 @@ class Replay:
     rng: random.Random
     store: Store = field(init=False)
     project: str = field(init=False)
-    workers: list[Worker] = field(init=False)
-    unused: dict[str, list[str]] = field(init=False)
+    crowd: Worker = field(init=False)
+    """Who asks the engine for work: the crowd at large, before the answer's worker is known."""
+    workers: dict[str, Worker] = field(default_factory=dict)
+    """The dataset's worker id -> that worker's key in the store."""
+    unused: dict[str, list[tuple[str, str]]] = field(init=False)
     names: dict[str, str] = field(default_factory=dict)
     """Task id -> the dataset's task name."""
     human_answers: int = 0
@@ -185,12 +193,7 @@ class Replay:
                 "automation": self.automation,
             },
         )["id"]
-        self.workers = []
-        for i in range(self.args.workers):
-            key = create_key(self.store, "annotator", f"replay {i}")["key"]
-            principal = authenticate(self.store, key)
-            assert principal is not None
-            self.workers.append(working(principal))
+        self.crowd = self._key("the crowd")
         # The same order of real answers in every replay of a run, whatever it automates.
         draw = random.Random(f"{self.args.seed}-answers")
         self.unused = {}
@@ -198,6 +201,11 @@ class Replay:
             shuffled = list(given)
             draw.shuffle(shuffled)
             self.unused[task] = shuffled
+
+    def _key(self, name: str) -> Worker:
+        principal = authenticate(self.store, create_key(self.store, "annotator", name)["key"])
+        assert principal is not None
+        return working(principal)
 
     def close(self) -> None:
         self.store.close()
@@ -237,41 +245,48 @@ class Replay:
         progress.print(
             f"  cycle {len(self.cycles):3d}: {self.human_answers:6d} answers, "
             f"{report['training_labels']:5d} training + {report['calibration']['labelled']:4d}"
-            f" calibration labels, threshold {certified.get('threshold', '-')!s:.6}, "
-            f"automated {report['automated']}",
+            f" calibration labels, model {report['model_version']}, threshold"
+            f" {certified.get('threshold', '-')!s:.6}, automated {report['automated']}",
             highlight=False,
         )
 
+    def answer(self, offered: dict[str, Any]) -> bool:
+        """Answer an offer with an unused real answer to its task, as the worker who gave
+        it; False (and the offer skipped) when the task has none left."""
+        left = self.unused.get(self.names[offered["task"]["id"]], [])
+        if not left:
+            skip(self.store, self.crowd, offered["id"])
+            return False
+        real, label = left.pop()
+        if real not in self.workers:
+            self.workers[real] = self._key(real)
+        worker = self.workers[real]
+        with self.store.write() as conn:
+            run(conn, _HAND_OVER, {"worker": worker.id, "assignment": offered["id"]})
+        submit(self.store, worker, offered["id"], {"label": label}, None)
+        self.human_answers += 1
+        return True
+
     def label(self) -> None:
-        """People answer until no worker can take any task, with the server's background
-        work (`cycle`) every `cycle_every` answers and when they run out of tasks."""
+        """People answer until the engine has no task left to offer, with the server's
+        background work (`cycle`) every `cycle_every` answers and when they run out."""
         if self.automation is not None:
             self.cycle()
-        since_cycle, idle, turn = 0, 0, 0
+        since_cycle = 0
         pick = random.Random(self.rng.random())
         began = time.perf_counter()
         while True:
-            worker = self.workers[turn % len(self.workers)]
-            turn += 1
-            offered = next_assignment(self.store, worker, self.project, pick)
+            offered = next_assignment(self.store, self.crowd, self.project, pick)
             if offered is None:
-                idle += 1
-                if idle < len(self.workers):
-                    continue
                 if since_cycle:  # the last answers may let the model (or the refit) go on
                     self.seconds["people"] += time.perf_counter() - began
                     self.cycle()
                     began = time.perf_counter()
-                    since_cycle = idle = 0
+                    since_cycle = 0
                     continue
                 break
-            idle = 0
-            left = self.unused.get(self.names[offered["task"]["id"]], [])
-            if not left:
-                skip(self.store, worker, offered["id"])
+            if not self.answer(offered):
                 continue
-            submit(self.store, worker, offered["id"], {"label": left.pop()}, None)
-            self.human_answers += 1
             since_cycle += 1
             if since_cycle >= self.args.cycle_every:
                 self.seconds["people"] += time.perf_counter() - began
@@ -334,10 +349,21 @@ def score(
 # --- model in the loop -------------------------------------------------------------------
 
 
+def model_spec(dataset: Dataset, args) -> dict[str, Any]:
+    """The text classifier both runs use, over every text column of items.csv."""
+    return {
+        "type": "text_classifier",
+        "labels": dataset.labels,
+        "fields": dataset.fields,
+        "method": args.model,
+    }
+
+
 def hybrid(dataset: Dataset, vectors: dict, target: float, args) -> dict[str, Any]:
     began = time.perf_counter()
     automation = {
-        "model": {"type": "text_classifier", "fields": dataset.fields},
+        "model": model_spec(dataset, args),
+        "calibration_overlap": args.calibration_overlap,
         "target_accuracy": target,
         "confidence_level": args.confidence_level,
         "calibration_share": args.calibration_share,
@@ -405,14 +431,16 @@ def baseline(dataset: Dataset, vectors: dict, args) -> dict[str, Any]:
             " tasks",
             highlight=False,
         )
-        replay.add_tasks(validation + training)
+        # The validation set gets as many answers as assay's calibration sample, so the two
+        # are checked against equally good references.
+        update_project(replay.store, replay.project, {"overlap": args.calibration_overlap})
+        replay.add_tasks(validation)
+        replay.label()
+        update_project(replay.store, replay.project, {"overlap": args.overlap})
+        replay.add_tasks(training)
         replay.label()
         people = replay.delivered()
-        model = TextClassifier(
-            dataset.labels,
-            dataset.fields,
-            embed=CachedEmbedder(cache=DatabaseEmbeddings(replay.store)),
-        )
+        model = load_model(model_spec(dataset, args), DatabaseEmbeddings(replay.store))
         taught = [n for n in training if people[n][0] is not None]
         model.fit([dataset.params[n] for n in taught], [people[n][0] for n in taught])
         checked = [n for n in validation if people[n][0] is not None]
@@ -516,7 +544,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--batch-size", type=int, help="active-learning batch (cycle-every/overlap)"
     )
-    parser.add_argument("--workers", type=int, default=10, help="replay workers")
+    parser.add_argument(
+        "--calibration-overlap",
+        type=int,
+        default=5,
+        help="answers per calibration (and baseline validation) task",
+    )
+    parser.add_argument(
+        "--model", choices=("fine_tune", "logistic_regression"), default="fine_tune"
+    )
     parser.add_argument("--no-refit", dest="refit", action="store_false")
     parser.add_argument("--baseline-target", type=float, default=0.95)
     parser.add_argument(
@@ -530,8 +566,6 @@ def main(argv: list[str] | None = None) -> None:
     targets = args.target or list(DEFAULT_TARGETS)
     if args.baseline_training_share is None:
         args.baseline_training_share = args.calibration_share
-    if args.workers < args.overlap:
-        parser.error("--workers must be at least --overlap")
 
     began = time.perf_counter()
     dataset = load(args.data, args.limit)
@@ -557,7 +591,8 @@ def main(argv: list[str] | None = None) -> None:
                 "guarantee": GUARANTEE,
                 "settings": {
                     "overlap": args.overlap,
-                    "workers": args.workers,
+                    "calibration_overlap": args.calibration_overlap,
+                    "model": args.model,
                     "calibration_share": args.calibration_share,
                     "confidence_level": args.confidence_level,
                     "min_training_labels": args.min_training_labels,

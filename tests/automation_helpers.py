@@ -136,3 +136,13 @@ def cat_or_dog_model(items: list[dict]) -> list[dict]:
         }
         for t in (item["text"] for item in items)
     ]
+
+
+ASKED: list[str] = []
+"""The texts `counted_cat_or_dog_model` was asked about, in order."""
+
+
+def counted_cat_or_dog_model(items: list[dict]) -> list[dict]:
+    """cat_or_dog_model, noting what it is asked: a model slow or paid per call."""
+    ASKED.extend(item["text"] for item in items)
+    return cat_or_dog_model(items)

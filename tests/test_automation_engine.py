@@ -6,7 +6,7 @@ import secrets
 
 from conftest import assert_problem
 
-from assay.store.sql import Sql, run
+from assay.store.sql import Sql, all_rows, run
 
 TARGET = {"target_accuracy": 0.8, "confidence_level": 0.8}
 
@@ -233,3 +233,48 @@ def test_a_model_that_cannot_answer_is_a_clear_error_and_changes_nothing(api, ma
     tasks = api.get("/v1/tasks", params={"project": project["id"]}).json()["docs"]
     assert [t["status"] for t in tasks] == ["pending"] * 4
     assert all(t["hypothesis"] is None for t in tasks)
+
+
+def test_a_model_is_asked_about_each_task_once(api):
+    from automation_helpers import ASKED
+
+    model = {"type": "python", "function": "automation_helpers:counted_cat_or_dog_model"}
+    project = _project(api, model=model)
+    first = [f"clear meow {secrets.token_hex(4)}" for _ in range(6)]
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in first).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    assert api.post(f"/v1/projects/{project['id']}/automation:run").json()["predicted"] == 6
+    assert sorted(t for t in ASKED if t in first) == sorted(first)
+    again = api.post(f"/v1/projects/{project['id']}/automation:run").json()
+    assert again["predicted"] == 6  # every pending task still has its prediction ...
+    assert sorted(t for t in ASKED if t in first) == sorted(first)  # ... asked for once
+    late = f"vague woof {secrets.token_hex(4)}"
+    new = api.post("/v1/tasks", json={"project": project["id"], "params": {"text": late}})
+    assert new.status_code == 201
+    api.post(f"/v1/projects/{project['id']}/automation:run")
+    assert ASKED.count(late) == 1 and len([t for t in ASKED if t in first]) == 6
+
+
+_CALIBRATION = Sql("SELECT id, calibration FROM tasks WHERE project_id = :project")
+
+
+def test_calibration_tasks_get_more_answers(api, make_worker, server):
+    project = _project(api, calibration_overlap=3, calibration_share=0.5)
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(8)).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    api.post(f"/v1/projects/{project['id']}/automation:run")
+    with server.store.read() as conn:
+        drawn = dict(all_rows(conn, _CALIBRATION, {"project": project["id"]}))
+    assert sorted(drawn.values()) == [0, 0, 0, 0, 1, 1, 1, 1]
+    for worker in (make_worker(), make_worker(), make_worker()):
+        while (
+            offered := worker.post("/v1/work/next", json={"project": project["id"]})
+        ).status_code == 200:
+            assignment = offered.json()
+            label = _truth(assignment["task"]["params"]["text"])
+            worker.post(
+                f"/v1/assignments/{assignment['id']}/submit", json={"response": {"label": label}}
+            )
+    tasks = api.get("/v1/tasks", params={"project": project["id"], "limit": 100}).json()["docs"]
+    answers = {t["id"]: t["response"]["annotations"] for t in tasks if t["status"] == "completed"}
+    assert answers == {task: 3 if flag else 1 for task, flag in drawn.items()}

@@ -8,6 +8,7 @@ import pytest
 from automation_helpers import fake_openai, fake_predictor, serve
 
 from assay.automation.models import (
+    FineTunedTextClassifier,
     HttpModel,
     ModelError,
     OpenAIChatModel,
@@ -16,6 +17,7 @@ from assay.automation.models import (
     TextClassifier,
     Trainable,
     load_model,
+    refit_growth,
 )
 from assay.errors import Invalid
 
@@ -119,6 +121,11 @@ def test_load_model_builds_each_plugin():
     labels = ["pos", "neg"]
     specs = {
         TextClassifier: {"type": "text_classifier", "labels": labels, "fields": ["a", "b"]},
+        FineTunedTextClassifier: {
+            "type": "text_classifier",
+            "labels": labels,
+            "method": "fine_tune",
+        },
         OpenAIChatModel: {
             "type": "openai",
             "base_url": "http://127.0.0.1:1/v1",
@@ -132,7 +139,7 @@ def test_load_model_builds_each_plugin():
     for cls, spec in specs.items():
         model = load_model(spec)
         assert type(model) is cls
-        assert isinstance(model, Trainable) == (cls is TextClassifier)
+        assert isinstance(model, Trainable) == (cls in (TextClassifier, FineTunedTextClassifier))
     python = load_model(specs[PythonModel])
     assert python.predict(ITEMS[:1])[0].response == {"label": "pos"}
 
@@ -142,6 +149,10 @@ def test_load_model_builds_each_plugin():
     [
         ({"type": "text_classifier", "labels": ["only"]}, ["labels"]),
         ({"type": "text_classifier", "labels": ["a", ""]}, ["labels[1]"]),
+        (
+            {"type": "text_classifier", "labels": ["a", "b"], "method": "svm", "refit_growth": 0.5},
+            ["method", "refit_growth"],
+        ),
         (
             {"type": "openai", "base_url": "ftp://x", "model": "m", "labels": ["a", "b"]},
             ["base_url", "prompt_template"],
@@ -167,3 +178,11 @@ def test_importing_automation_does_not_import_torch():
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_fine_tuned_model_waits_for_more_labels_before_it_is_refitted():
+    spec = {"type": "text_classifier", "labels": ["a", "b"]}
+    assert refit_growth(spec) == 1.0  # logistic regression refits on every change
+    assert refit_growth(spec | {"method": "fine_tune"}) == 1.5
+    assert refit_growth(spec | {"method": "fine_tune", "refit_growth": 3}) == 3
+    assert refit_growth({"type": "python", "function": "automation_helpers:keyword_model"}) == 1

@@ -10,6 +10,7 @@ import pytest
 
 from assay.automation.models import (
     CachedEmbedder,
+    FineTunedTextClassifier,
     MemoryCache,
     ModelError,
     TextClassifier,
@@ -17,7 +18,7 @@ from assay.automation.models import (
     embed_texts,
 )
 
-SENTIMENT = Path("/work/shared/data/crowd/sentiment")
+SENTIMENT = Path(__file__).parent.parent.parent / "shared" / "data" / "crowd" / "sentiment"
 
 
 def sentiment(count: int) -> tuple[list[dict], list[str]]:
@@ -120,3 +121,44 @@ def test_classifier_checks():
         model.predict([{"body": "good"}])
     with pytest.raises(ValueError):
         TextClassifier(["only"])
+
+
+GOOD = [
+    "a wonderful, moving film",
+    "I loved every minute",
+    "brilliant acting and a great story",
+    "a joy to watch",
+    "funny, warm and beautifully made",
+    "the best movie this year",
+]
+BAD = [
+    "a dull, boring mess",
+    "I hated every minute",
+    "terrible acting and a stupid story",
+    "a chore to sit through",
+    "lifeless, cold and badly made",
+    "the worst movie this year",
+]
+
+
+def test_fine_tuning_trains_minilm_itself():
+    items = [{"text": t} for t in GOOD[:4] + BAD[:4]]
+    labels = ["pos"] * 4 + ["neg"] * 4
+    model = FineTunedTextClassifier(["pos", "neg", "unused"], embed=hashed_words)
+    with pytest.raises(ModelError, match="not been fitted"):
+        model.predict(items)
+    with pytest.raises(ValueError, match="not in the label set"):
+        model.fit(items, labels[:-1] + ["meh"])
+    # Eight labels are one batch a pass: the fit makes up the minimum of steps with more
+    # passes, so a model fitted on the first few labels is trained, not barely moved.
+    assert model.epochs_for(8) == 10 and model.epochs_for(10_000) == 2
+    model.fit(items, labels)
+    held_out = model.predict([{"text": t} for t in GOOD[4:] + BAD[4:]])
+    assert [p.response["label"] for p in held_out] == ["pos", "pos", "neg", "neg"]
+    first = held_out[0]
+    assert set(first.probabilities) == {"pos", "neg", "unused"}
+    assert sum(first.probabilities.values()) == pytest.approx(1)
+    assert first.confidence == max(first.probabilities.values()) > 0.5
+    assert model.predict([]) == []
+    with pytest.raises(ModelError, match=r"items\[0\] has no field 'text'"):
+        model.predict([{"body": "good"}])

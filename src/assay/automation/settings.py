@@ -28,6 +28,12 @@ class AutomationSettings(BaseModel):
     calibration_share: Annotated[float, Field(gt=0, le=1)] = Field(
         0.1, description="Share of each batch's tasks always labelled by people (random)"
     )
+    calibration_overlap: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        None,
+        description="Answers each calibration task gets, when more than the project's overlap:"
+        " the model is certified against people's labels there, so nearer-truth labels let"
+        " a good model show it",
+    )
     active_learning: bool = Field(
         True, description="Put the tasks that teach the model most first in people's queue"
     )

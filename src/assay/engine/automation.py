@@ -27,7 +27,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,7 @@ import orjson
 from sqlalchemy import Connection
 
 from assay.automation import certify_threshold, select_for_labelling
-from assay.automation.models import load_model
+from assay.automation.models import load_model, refit_growth
 from assay.automation.models.base import ModelError, Prediction, texts_of
 from assay.engine.embeddings import DatabaseEmbeddings
 from assay.engine.work import complete_task
@@ -64,11 +64,21 @@ _DRAWN = Sql(
     " GROUP BY batch_id"
 )
 _MARK = Sql("UPDATE tasks SET calibration = :flag WHERE id = :task")
+# A calibration task asks for more answers than the project's overlap, so the reference
+# the model is certified against is nearer the truth.
+_MORE_ANSWERS = Sql(
+    "UPDATE tasks SET target = :target,"
+    " filled = CASE WHEN answers + leases >= :target THEN 1 ELSE 0 END"
+    " WHERE id = :task AND status = 'pending' AND COALESCE(target, 0) < :target"
+)
 
 
-def draw_calibration(conn: Connection, project_id: str, share: float, rng: random.Random):
+def draw_calibration(
+    conn: Connection, project_id: str, settings: dict, overlap: int, rng: random.Random
+) -> None:
     """Mark new tasks in or out of the calibration sample: within each batch, at random,
-    so the sample stays `share` of the batch as tasks arrive."""
+    so the sample stays `calibration_share` of the batch as tasks arrive. Those drawn get
+    `calibration_overlap` answers where that is more than the project's overlap."""
     undrawn: dict[str | None, list[str]] = defaultdict(list)
     for task_id, batch_id in all_rows(conn, _UNDRAWN, {"project": project_id}):
         undrawn[batch_id].append(task_id)
@@ -79,15 +89,19 @@ def draw_calibration(conn: Connection, project_id: str, share: float, rng: rando
     marks = []
     for batch_id, task_ids in undrawn.items():
         seen, sampled = drawn.get(batch_id, (0, 0))
-        wanted = round(share * (seen + len(task_ids))) - sampled
+        wanted = round(settings["calibration_share"] * (seen + len(task_ids))) - sampled
         chosen = set(rng.sample(task_ids, max(0, min(wanted, len(task_ids)))))
         marks += [{"task": t, "flag": int(t in chosen)} for t in task_ids]
     run_many(conn, _MARK, marks)
+    more = settings.get("calibration_overlap") or overlap
+    if more > overlap:
+        chosen_tasks = [{"task": m["task"], "target": more} for m in marks if m["flag"]]
+        run_many(conn, _MORE_ANSWERS, chosen_tasks)
 
 
 # --- 2-4. fit, predict, certify -------------------------------------------------------
 
-_SETTINGS = Sql("SELECT kind, params, automation FROM projects WHERE id = :project")
+_SETTINGS = Sql("SELECT kind, params, automation, overlap FROM projects WHERE id = :project")
 _COMPLETED = Sql(
     "SELECT id, params, response, calibration FROM tasks WHERE project_id = :project"
     " AND status = 'completed' AND gold IS NULL AND response IS NOT NULL ORDER BY id"
@@ -131,12 +145,13 @@ def is_model_result(result: dict) -> bool:
 
 
 def _human_results(kind: str, params: dict, rows: list[tuple]) -> tuple[list, list]:
-    """(training, calibration) lists of (task params, answer key) from people's results."""
+    """(training, calibration) lists of (task id, task params, answer key) from people's
+    results."""
     people = [r for r in rows if not is_model_result(orjson.loads(r[2]))]
     keys = answer_keys(kind, params, [orjson.loads(r[2]) for r in people])
     training, calibration = [], []
     for row, key in zip(people, keys, strict=True):
-        (calibration if row[3] else training).append((orjson.loads(row[1]), key))
+        (calibration if row[3] else training).append((row[0], orjson.loads(row[1]), key))
     return training, calibration
 
 
@@ -149,6 +164,49 @@ def _version(spec: dict, training: list) -> str:
 
 def _keys_of(kind: str, params: dict, predictions: list[Prediction]) -> list[str]:
     return answer_keys(kind, params, [p.response for p in predictions])
+
+
+@dataclass
+class _Kept:
+    """A project's model between cycles: refitted only when its labels have grown enough
+    (`refit_growth`), and asked about each task once per fit (`predictions`, by task id),
+    so a slow model (fine-tuned, an LLM endpoint) is not re-run on every cycle."""
+
+    spec: bytes
+    model: Any
+    version: str | None = None
+    labels: int = 0
+    predictions: dict[str, Prediction] = field(default_factory=dict)
+
+    def stale(self, training: list, growth: float) -> bool:
+        """Whether to refit on `training`: never fitted, or the labels changed and grew by
+        `growth` (or shrank: results were reopened)."""
+        if self.version is None:
+            return True
+        n = len(training)
+        changed = _version(orjson.loads(self.spec), training) != self.version
+        return changed and (n >= self.labels * growth or n < self.labels)
+
+    def predict(self, rows: list[tuple[str, dict]]) -> list[Prediction]:
+        """The model's prediction for each (task id, params), asking it only about tasks it
+        has not answered since its last fit."""
+        missing = [(task_id, item) for task_id, item in rows if task_id not in self.predictions]
+        if missing:
+            fresh = self.model.predict([item for _, item in missing])
+            self.predictions.update(zip([t for t, _ in missing], fresh, strict=True))
+        return [self.predictions[task_id] for task_id, _ in rows]
+
+
+_KEPT: dict[tuple[str, str], _Kept] = {}
+"""(store URL, project id) -> its model, for the life of the server process."""
+
+
+def _kept_model(store: Store, project_id: str, spec: dict) -> _Kept:
+    key, encoded = (str(store.url), project_id), orjson.dumps(spec, option=orjson.OPT_SORT_KEYS)
+    kept = _KEPT.get(key)
+    if kept is None or kept.spec != encoded:
+        kept = _KEPT[key] = _Kept(encoded, load_model(spec, DatabaseEmbeddings(store)))
+    return kept
 
 
 _ONE_CYCLE_AT_A_TIME = threading.Lock()
@@ -169,36 +227,42 @@ def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
         found = one(conn, _SETTINGS, {"project": project_id})
         if found is None:
             raise NotFound("project", project_id)
-        kind, params, settings = found
+        kind, params, settings, overlap = found
         if settings is None:
             raise Invalid([FieldError("automation", "the project has no automation settings")])
         settings, params = orjson.loads(settings), orjson.loads(params)
-        draw_calibration(conn, project_id, settings["calibration_share"], rng)
+        draw_calibration(conn, project_id, settings, overlap, rng)
     with store.read() as conn:
         completed = all_rows(conn, _COMPLETED, {"project": project_id})
         pending = [list(r) for r in all_rows(conn, _PENDING, {"project": project_id})]
     training, calibration = _human_results(kind, params, completed)
     cycle = Cycle(training_labels=len(training), calibration_labelled=len(calibration))
-    model = load_model(settings["model"], DatabaseEmbeddings(store))
-    trainable = hasattr(model, "fit")  # plugins that only predict are used as they are
-    if trainable and (
-        len(training) < settings["min_training_labels"] or len({k for _, k in training}) < 2
+    kept = _kept_model(store, project_id, settings["model"])
+    trainable = hasattr(kept.model, "fit")  # plugins that only predict are used as they are
+    if (
+        trainable
+        and kept.version is None
+        and (len(training) < settings["min_training_labels"] or len({k for _, _, k in training}) < 2)
     ):
         with store.write() as conn:  # people start with the calibration sample
             _raise_for_people(conn, project_id, pending, [], cycle)
         _save_state(store, project_id, cycle, None)
         return cycle.report()
-    if trainable:
-        model.fit([p for p, _ in training], [k for _, k in training])
-    cycle.model_version = _version(settings["model"], training)
-    threshold = _certify(kind, params, settings, model, calibration, cycle)
+    if not trainable and kept.version is None:
+        kept.version = _version(settings["model"], [])
+    elif trainable and kept.stale(training, refit_growth(settings["model"])):
+        kept.model.fit([p for _, p, _ in training], [k for _, _, k in training])
+        kept.version, kept.labels = _version(settings["model"], training), len(training)
+        kept.predictions = {}
+    cycle.model_version = kept.version
+    threshold = _certify(kind, params, settings, kept, calibration, cycle)
     items = [orjson.loads(r[1]) for r in pending]
-    predictions = model.predict(items)
+    predictions = kept.predict([(r[0], item) for r, item in zip(pending, items, strict=True)])
     cycle.predicted = len(predictions)
     labels = params["labels"]
-    space = _embedding_space(model, items, predictions, labels)  # before any transaction
+    space = _embedding_space(kept.model, items, predictions, labels)  # before any transaction
     with store.write() as conn:
-        _store_predictions(conn, project_id, cycle.model_version, pending, predictions)
+        _store_predictions(conn, project_id, kept.version, pending, predictions)
         if threshold is not None:
             _automate(conn, store.dialect, cycle, pending, predictions, threshold)
         if settings["active_learning"]:
@@ -208,13 +272,13 @@ def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
     return cycle.report()
 
 
-def _certify(kind, params, settings, model, calibration, cycle: Cycle) -> float | None:
+def _certify(kind, params, settings, kept: _Kept, calibration, cycle: Cycle) -> float | None:
     if not calibration:
         return None
-    predicted = model.predict([p for p, _ in calibration])
+    predicted = kept.predict([(task_id, item) for task_id, item, _ in calibration])
     right = [
         k == truth
-        for k, (_, truth) in zip(_keys_of(kind, params, predicted), calibration, strict=True)
+        for k, (_, _, truth) in zip(_keys_of(kind, params, predicted), calibration, strict=True)
     ]
     cycle.calibration_right = int(sum(right))
     found = certify_threshold(
@@ -236,7 +300,7 @@ def _certify(kind, params, settings, model, calibration, cycle: Cycle) -> float 
 
 # --- storing predictions, routing, active learning ------------------------------------
 
-_KNOWN = Sql("SELECT task_id, response FROM predictions WHERE project_id = :project")
+_KNOWN = Sql("SELECT task_id, response, model_version FROM predictions WHERE project_id = :project")
 _FORGET = Sql("DELETE FROM predictions WHERE task_id = :task")
 _PREDICTION = Sql(
     "INSERT INTO predictions (task_id, project_id, model_version, response, confidence,"
@@ -252,10 +316,17 @@ _PRELABEL = Sql(
 def _store_predictions(
     conn: Connection, project_id: str, version: str, pending: list, predictions: list
 ) -> None:
-    known = dict(all_rows(conn, _KNOWN, {"project": project_id}))
+    """Store each pending task's prediction and make it the pre-label; those already
+    stored by this model version are left as they are."""
+    known = {
+        task: (response, v) for task, response, v in all_rows(conn, _KNOWN, {"project": project_id})
+    }
     now = utc_now()
     rows, prelabels = [], []
     for row, prediction in zip(pending, predictions, strict=True):
+        old, old_version = known.get(row[0], (None, None))
+        if old_version == version:
+            continue
         response = orjson.dumps(prediction.response).decode()
         rows.append(
             {
@@ -267,7 +338,7 @@ def _store_predictions(
                 "now": now,
             }
         )
-        prelabels.append({"task": row[0], "new": response, "old": known.get(row[0], response)})
+        prelabels.append({"task": row[0], "new": response, "old": old or response})
     run_many(conn, _FORGET, [{"task": r["task"]} for r in rows])
     run_many(conn, _PREDICTION, rows)
     run_many(conn, _PRELABEL, prelabels)

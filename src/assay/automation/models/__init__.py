@@ -10,15 +10,17 @@ from assay.automation.models.embeddings import (
     cache_key,
     embed_texts,
 )
+from assay.automation.models.fine_tuned import FineTunedTextClassifier
 from assay.automation.models.http_model import HttpModel
 from assay.automation.models.openai_chat import OpenAIChatModel
 from assay.automation.models.python_model import PythonModel
-from assay.automation.models.spec import check_spec, load_model
+from assay.automation.models.spec import check_spec, load_model, refit_growth
 from assay.automation.models.text_classifier import TextClassifier
 
 __all__ = [
     "CachedEmbedder",
     "EmbeddingCache",
+    "FineTunedTextClassifier",
     "HttpModel",
     "Item",
     "MemoryCache",
@@ -33,4 +35,5 @@ __all__ = [
     "check_spec",
     "embed_texts",
     "load_model",
+    "refit_growth",
 ]

@@ -67,6 +67,17 @@ def predictions_from(replies: Any, expected: int, source: str, path: str) -> lis
     return [Prediction(r.response, r.confidence, r.probabilities) for r in parsed]
 
 
+def check_training_labels(known: Sequence[str], items: Sequence[Item], labels: Sequence[str]):
+    """Refuse a fit that cannot make a classifier over `known`: ValueError says why."""
+    if len(items) != len(labels):
+        raise ValueError("one label per item")
+    unknown = sorted(set(labels) - set(known))
+    if unknown:
+        raise ValueError(f"labels not in the label set: {unknown}")
+    if len(set(labels)) < 2:
+        raise ValueError("need examples of at least two labels to fit")
+
+
 def texts_of(items: Sequence[Item], fields: Sequence[str], separator: str = " [SEP] ") -> list[str]:
     """Each item's text fields joined (e.g. premise [SEP] hypothesis), for text models."""
     out = []

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from assay.automation.models.base import Item, ModelError, Prediction, texts_of
+from assay.automation.models.base import (
+    Item,
+    ModelError,
+    Prediction,
+    check_training_labels,
+    texts_of,
+)
 from assay.automation.models.embeddings import CachedEmbedder, EmbedFn
 
 
@@ -32,13 +38,7 @@ class TextClassifier:
         self._classifier: LogisticRegression | None = None
 
     def fit(self, items: list[Item], labels: list[str]) -> None:
-        if len(items) != len(labels):
-            raise ValueError("one label per item")
-        unknown = sorted(set(labels) - set(self.labels))
-        if unknown:
-            raise ValueError(f"labels not in the label set: {unknown}")
-        if len(set(labels)) < 2:
-            raise ValueError("need examples of at least two labels to fit")
+        check_training_labels(self.labels, items, labels)
         x = self.embed(texts_of(items, self.fields))
         classifier = LogisticRegression(C=self.regularization, max_iter=1000)
         self._classifier = classifier.fit(x, np.asarray(labels))
