@@ -5,8 +5,10 @@ Replays a crowd dataset (`items.csv`, `answers.csv`, `truth.csv`, e.g.
 store:
 
   * the project: categorization over the dataset's labels, `--overlap` answers per task,
-    no gold, automation {model: text_classifier over every text column of items.csv,
-    target_accuracy: T, confidence_level: 0.95, calibration_share, ...};
+    no gold, automation {model: text_classifier over every text column of items.csv
+    (`--model`: MiniLM fine-tuned, the default, or logistic regression on its embeddings),
+    target_accuracy: T, confidence_level: 0.95, calibration_share, calibration_overlap:
+    `--calibration-overlap` answers per calibration task, ...};
   * people: the crowd asks `work.next_assignment` for work (the engine picks the task:
     its queue order with the calibration sample and the active-learning boosts first).
     Each request is answered with one real answer to that task from answers.csv, drawn at
@@ -21,7 +23,8 @@ store:
 
 In the same run, a baseline in the manner of SageMaker Ground Truth's automated labelling
 (on a fresh store, same replay): people label a fixed random validation set
-(`--calibration-share` of the tasks) and a random training set of the same size; the same
+(`--calibration-share` of the tasks, `--calibration-overlap` answers each, like assay's
+calibration sample) and a random training set of the same size; the same
 text classifier is trained once on the training set; one threshold is chosen, the lowest
 confidence at which its accuracy on the validation set (against people's consolidated
 labels) is at least `--baseline-target` (0.95), with no confidence bound; every other task
@@ -44,7 +47,8 @@ truth anyway, because that is what a customer gets.
 
 Usage:
     python bench/hybrid.py [--data DIR] [--target 0.90 0.95 0.99] [--overlap 3]
-        [--calibration-share 0.1] [--seed 0] [--limit N] [--json] [--out FILE]
+        [--calibration-share 0.1] [--calibration-overlap 5]
+        [--model fine_tune|logistic_regression] [--seed 0] [--limit N] [--json] [--out FILE]
 """
 
 import argparse

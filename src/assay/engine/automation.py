@@ -242,7 +242,9 @@ def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
     if (
         trainable
         and kept.version is None
-        and (len(training) < settings["min_training_labels"] or len({k for _, _, k in training}) < 2)
+        and (
+            len(training) < settings["min_training_labels"] or len({k for _, _, k in training}) < 2
+        )
     ):
         with store.write() as conn:  # people start with the calibration sample
             _raise_for_people(conn, project_id, pending, [], cycle)
