@@ -278,3 +278,13 @@ def test_calibration_tasks_get_more_answers(api, make_worker, server):
     tasks = api.get("/v1/tasks", params={"project": project["id"], "limit": 100}).json()["docs"]
     answers = {t["id"]: t["response"]["annotations"] for t in tasks if t["status"] == "completed"}
     assert answers == {task: 3 if flag else 1 for task, flag in drawn.items()}
+
+
+def test_a_request_does_not_wait_for_a_running_cycle(api):
+    from assay.engine.automation import _ONE_CYCLE_AT_A_TIME
+
+    project = _project(api)
+    with _ONE_CYCLE_AT_A_TIME:  # a long fit under way in this server process
+        busy = api.post(f"/v1/projects/{project['id']}/automation:run")
+    assert_problem(busy, 409, code="automation_running")
+    assert api.post(f"/v1/projects/{project['id']}/automation:run").status_code == 200

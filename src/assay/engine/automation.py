@@ -39,7 +39,7 @@ from assay.automation.models import load_model, refit_growth
 from assay.automation.models.base import ModelError, Prediction, texts_of
 from assay.engine.embeddings import DatabaseEmbeddings
 from assay.engine.work import complete_task
-from assay.errors import AssayError, FieldError, Invalid, NotFound
+from assay.errors import AssayError, Conflict, FieldError, Invalid, NotFound
 from assay.ids import utc_now
 from assay.kinds import answer_keys
 from assay.store.db import Store
@@ -212,14 +212,22 @@ def _kept_model(store: Store, project_id: str, spec: dict) -> _Kept:
 _ONE_CYCLE_AT_A_TIME = threading.Lock()
 
 
-def run_cycle(store: Store, project_id: str, rng: random.Random | None = None) -> dict[str, Any]:
+def run_cycle(
+    store: Store, project_id: str, rng: random.Random | None = None, wait: bool = True
+) -> dict[str, Any]:
     """One model-in-the-loop cycle for the project; returns its report. Cycles of a server
-    process run one at a time (the background job and a request may both start one)."""
-    with _ONE_CYCLE_AT_A_TIME:
-        try:
-            return _cycle(store, project_id, rng or random.Random())
-        except ModelError as exc:  # an endpoint down, a malformed reply: not the caller's fault
-            raise AssayError(f"the project's model failed: {exc}", "model_error", 502) from None
+    process run one at a time (the background job and a request may both start one); with
+    `wait=False` a busy process answers 409 at once rather than after a minutes-long fit."""
+    if not _ONE_CYCLE_AT_A_TIME.acquire(blocking=wait):
+        raise Conflict(
+            "automation_running", "a model-in-the-loop cycle is running; try again when it ends"
+        )
+    try:
+        return _cycle(store, project_id, rng or random.Random())
+    except ModelError as exc:  # an endpoint down, a malformed reply: not the caller's fault
+        raise AssayError(f"the project's model failed: {exc}", "model_error", 502) from None
+    finally:
+        _ONE_CYCLE_AT_A_TIME.release()
 
 
 def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:

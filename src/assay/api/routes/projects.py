@@ -129,8 +129,9 @@ def project_automation(project_id: str, store: Store = Depends(store_of)) -> dic
 @router.post("/{project_id}/automation:run")
 async def run_automation(project_id: str, store: Store = Depends(store_of)) -> dict:
     """Run a model-in-the-loop cycle now (the server also runs one by itself whenever the
-    project's tasks or answers change): fit, predict, certify, route. Returns what it did."""
-    return await run_in_threadpool(automation.run_cycle, store, project_id)
+    project's tasks or answers change): fit, predict, certify, route. Returns what it did;
+    409 `automation_running` while another cycle (a fit can take minutes) is under way."""
+    return await run_in_threadpool(automation.run_cycle, store, project_id, wait=False)
 
 
 @router.get("/{project_id}/removals", response_model=list[WorkerRemoval])
