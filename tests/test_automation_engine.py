@@ -3,6 +3,7 @@ goes to people first, the certified threshold routes sure tasks to the model, th
 stay with people with the model's pre-label, and the report counts who did what."""
 
 import secrets
+from itertools import pairwise
 
 from conftest import assert_problem
 
@@ -51,6 +52,20 @@ def _set_calibration(server, task_id: str, flag: int) -> None:
 
 def _truth(text: str) -> str:
     return "cat" if "meow" in text else "dog"
+
+
+def _label_everything(worker, project_id: str, after_each=lambda: None) -> None:
+    """The worker answers (rightly) every task the project offers them, calling
+    `after_each` after each answer."""
+    while (
+        offered := worker.post("/v1/work/next", json={"project": project_id})
+    ).status_code == 200:
+        assignment = offered.json()
+        label = _truth(assignment["task"]["params"]["text"])
+        worker.post(
+            f"/v1/assignments/{assignment['id']}/submit", json={"response": {"label": label}}
+        )
+        after_each()
 
 
 def test_the_model_takes_the_tasks_it_is_certified_for(api, make_worker):
@@ -156,14 +171,7 @@ def test_the_model_is_one_more_vote_when_people_disagree(api, make_worker, serve
     api.post(f"/v1/projects/{project['id']}/automation:run")
     workers = [make_worker(), make_worker()]
     for worker in workers:  # both label everything right
-        while (
-            offered := worker.post("/v1/work/next", json={"project": project["id"]})
-        ).status_code == 200:
-            assignment = offered.json()
-            label = _truth(assignment["task"]["params"]["text"])
-            worker.post(
-                f"/v1/assignments/{assignment['id']}/submit", json={"response": {"label": label}}
-            )
+        _label_everything(worker, project["id"])
     assert refit_project(server.store, project["id"]) == "ds"
     task = api.post(
         "/v1/tasks", json={"project": project["id"], "params": {"text": "clear woof new"}}
@@ -201,14 +209,7 @@ def test_the_model_has_no_say_in_calibration_labels(api, make_worker, server):
     api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
     workers = [make_worker(), make_worker()]
     for worker in workers:
-        while (
-            offered := worker.post("/v1/work/next", json={"project": project["id"]})
-        ).status_code == 200:
-            assignment = offered.json()
-            label = _truth(assignment["task"]["params"]["text"])
-            worker.post(
-                f"/v1/assignments/{assignment['id']}/submit", json={"response": {"label": label}}
-            )
+        _label_everything(worker, project["id"])
     refit_project(server.store, project["id"])
     task = api.post(
         "/v1/tasks", json={"project": project["id"], "params": {"text": "clear woof new"}}
@@ -267,14 +268,7 @@ def test_calibration_tasks_get_more_answers(api, make_worker, server):
         drawn = dict(all_rows(conn, _CALIBRATION, {"project": project["id"]}))
     assert sorted(drawn.values()) == [0, 0, 0, 0, 1, 1, 1, 1]
     for worker in (make_worker(), make_worker(), make_worker()):
-        while (
-            offered := worker.post("/v1/work/next", json={"project": project["id"]})
-        ).status_code == 200:
-            assignment = offered.json()
-            label = _truth(assignment["task"]["params"]["text"])
-            worker.post(
-                f"/v1/assignments/{assignment['id']}/submit", json={"response": {"label": label}}
-            )
+        _label_everything(worker, project["id"])
     tasks = api.get("/v1/tasks", params={"project": project["id"], "limit": 100}).json()["docs"]
     answers = {t["id"]: t["response"]["annotations"] for t in tasks if t["status"] == "completed"}
     assert answers == {task: 3 if flag else 1 for task, flag in drawn.items()}
@@ -288,3 +282,23 @@ def test_a_request_does_not_wait_for_a_running_cycle(api):
         busy = api.post(f"/v1/projects/{project['id']}/automation:run")
     assert_problem(busy, 409, code="automation_running")
     assert api.post(f"/v1/projects/{project['id']}/automation:run").status_code == 200
+
+
+def test_a_slow_model_is_refitted_only_when_its_labels_have_grown(api, make_worker):
+    model = {"type": "text_classifier", "fields": ["text"], "refit_growth": 2}
+    project = _project(api, model=model, calibration_share=0.1)
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(24)).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    fits = []  # (training labels, model version) of each cycle after the first fit
+
+    def cycle() -> None:
+        report = api.post(f"/v1/projects/{project['id']}/automation:run").json()
+        if report["model_version"] is not None:
+            fits.append((report["training_labels"], report["model_version"]))
+
+    _label_everything(make_worker(), project["id"], after_each=cycle)
+    versions = list(dict.fromkeys(v for _, v in fits))
+    assert len(versions) >= 2 and len(fits) > len(versions)  # some cycles kept the model
+    fitted_on = {v: n for n, v in reversed(fits)}  # labels when each version was fitted
+    for earlier, later in pairwise(versions):
+        assert fitted_on[later] >= 2 * fitted_on[earlier]

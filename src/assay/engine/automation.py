@@ -174,18 +174,18 @@ class _Kept:
 
     spec: bytes
     model: Any
+    growth: float
     version: str | None = None
     labels: int = 0
     predictions: dict[str, Prediction] = field(default_factory=dict)
 
-    def stale(self, training: list, growth: float) -> bool:
-        """Whether to refit on `training`: never fitted, or the labels changed and grew by
-        `growth` (or shrank: results were reopened)."""
+    def stale(self, version: str, labels: int) -> bool:
+        """Whether to refit on `labels` training labels whose version is `version`: never
+        fitted, or they changed and grew by `growth` (or shrank: results were reopened)."""
         if self.version is None:
             return True
-        n = len(training)
-        changed = _version(orjson.loads(self.spec), training) != self.version
-        return changed and (n >= self.labels * growth or n < self.labels)
+        grown = labels >= self.labels * self.growth or labels < self.labels
+        return version != self.version and grown
 
     def predict(self, rows: list[tuple[str, dict]]) -> list[Prediction]:
         """The model's prediction for each (task id, params), asking it only about tasks it
@@ -205,7 +205,8 @@ def _kept_model(store: Store, project_id: str, spec: dict) -> _Kept:
     key, encoded = (str(store.url), project_id), orjson.dumps(spec, option=orjson.OPT_SORT_KEYS)
     kept = _KEPT.get(key)
     if kept is None or kept.spec != encoded:
-        kept = _KEPT[key] = _Kept(encoded, load_model(spec, DatabaseEmbeddings(store)))
+        model = load_model(spec, DatabaseEmbeddings(store))
+        kept = _KEPT[key] = _Kept(encoded, model, refit_growth(spec))
     return kept
 
 
@@ -260,10 +261,9 @@ def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
         return cycle.report()
     if not trainable and kept.version is None:
         kept.version = _version(settings["model"], [])
-    elif trainable and kept.stale(training, refit_growth(settings["model"])):
+    elif trainable and kept.stale(version := _version(settings["model"], training), len(training)):
         kept.model.fit([p for _, p, _ in training], [k for _, _, k in training])
-        kept.version, kept.labels = _version(settings["model"], training), len(training)
-        kept.predictions = {}
+        kept.version, kept.labels, kept.predictions = version, len(training), {}
     cycle.model_version = kept.version
     threshold = _certify(kind, params, settings, kept, calibration, cycle)
     items = [orjson.loads(r[1]) for r in pending]
