@@ -85,7 +85,11 @@ def server(backend, tmp_path_factory, request) -> Iterator[RunningServer]:
     else:
         url = request.getfixturevalue("pg_url")
     # Model-in-the-loop cycles run when a test asks for one, not at a moment of their own.
-    settings = Settings(database_url=url, max_body_bytes=TEST_MAX_BODY, automate=False)
+    # Callbacks and model endpoints in tests are local servers: private URLs are allowed
+    # here, and tests/test_security.py runs a server that refuses them.
+    settings = Settings(
+        database_url=url, max_body_bytes=TEST_MAX_BODY, automate=False, allow_private_urls=True
+    )
     running = RunningServer(settings)
     yield running
     running.stop()

@@ -15,3 +15,6 @@ class Settings:
     automate: bool = True
     """Run model-in-the-loop cycles in a background thread of the server (otherwise only
     on request, `POST /v1/projects/{id}/automation:run`)."""
+    allow_private_urls: bool = False
+    """Let outbound requests (callbacks, model endpoints) reach loopback and private
+    addresses: for local development only (`assay serve --allow-private-urls`)."""
