@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev,models]'
+	$(BIN)/pip install --quiet -e '.[dev,models,parquet]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -30,8 +30,10 @@ $(CHROMIUM):
 
 install-test: $(VENV)/.installed-test $(CHROMIUM)
 
+# Local development: callbacks and model endpoints may be on this machine (dev-receiver).
 serve: install
-	$(BIN)/assay serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) --sample
+	$(BIN)/assay serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) --sample \
+		--allow-private-urls
 
 test: install-test
 	$(BIN)/pytest

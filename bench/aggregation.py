@@ -61,7 +61,7 @@ if not CROWDKIT_SIDE:  # the crowd-kit interpreter has neither assay nor rich
     from assay.exchange.answer_tables import read_answers, read_gold
     from assay.quality import CATEGORICAL, NUMERIC
     from assay.quality.answers import Answers
-    from assay.quality.dawid_skene import confusion_matrices, dawid_skene, shrunk_confusions
+    from assay.quality.dawid_skene import DawidSkene, confusion_matrices, shrunk_confusions
     from assay.quality.numeric import NumericAnswers
 
     console = Console(width=None if sys.stdout.isatty() else 150)
@@ -192,13 +192,13 @@ def categorical(name: str, dataset: dict, args, peer_python: str | None) -> dict
     for method in [*CATEGORICAL, *(m for m in PEER if m not in CATEGORICAL)]:
         row: dict = {}
         if method in CATEGORICAL:
-            fit = CATEGORICAL[method]
-            inference, seconds = timed(lambda fit=fit: fit(answers), args.repeat)
-            predicted = dict(zip(answers.tasks, answers.labels[inference.label_index], strict=True))
+            aggregator = CATEGORICAL[method]
+            fit, seconds = timed(lambda a=aggregator: a().fit(answers), args.repeat)
+            predicted = dict(zip(answers.tasks, fit.predict(), strict=True))
             row["assay"] = {
                 "accuracy": accuracy(predicted, truth),
                 "seconds": seconds,
-                "iterations": inference.iterations,
+                "iterations": fit.iterations_,
             }
             console.print(
                 f"  {name} assay {method}: accuracy {row['assay']['accuracy']:.3f}, {seconds:.4f} s"
@@ -256,7 +256,7 @@ def worker_models(answers: Answers, fit_tasks: np.ndarray | None):
     Dawid-Skene on the answers to `fit_tasks` (a boolean mask over tasks), or on all answers
     when None."""
     if fit_tasks is None:
-        posterior = dawid_skene(answers).posterior
+        posterior = DawidSkene().fit(answers).posterior_
         confusion = confusion_matrices(answers, posterior)
         return confusion, posterior.mean(axis=0), 0
     keep = fit_tasks[answers.task]
@@ -269,7 +269,7 @@ def worker_models(answers: Answers, fit_tasks: np.ndarray | None):
         answers.workers,
         answers.labels,
     )
-    posterior = dawid_skene(subset).posterior
+    posterior = DawidSkene().fit(subset).posterior_
     # As the engine stores them: shrunk toward the average worker, who stands in for a
     # worker the fit never saw.
     confusion, _ = shrunk_confusions(subset, confusion_matrices(subset, posterior))
@@ -303,7 +303,7 @@ def adaptive(name: str, dataset: dict, args) -> dict:
     label_index = {value: i for i, value in enumerate(answers.labels)}
     truth = np.array([label_index[dataset["truth"][task]] for task in answers.tasks])
     per_task = np.bincount(answers.task, minlength=answers.n_tasks)
-    full = dawid_skene(answers).label_index
+    full = DawidSkene().fit(answers).label_index_
     rng = np.random.default_rng(args.seed)
     order = np.lexsort((rng.random(len(answers.task)), answers.task))
     held_in = np.zeros(answers.n_tasks, dtype=bool)
@@ -336,7 +336,7 @@ def adaptive(name: str, dataset: dict, args) -> dict:
                     answers.workers,
                     answers.labels,
                 )
-                refit = dawid_skene(subset).label_index
+                refit = DawidSkene().fit(subset).label_index_
                 run = {
                     "worker_models": variant,
                     "target_confidence": target,

@@ -146,3 +146,21 @@ def counted_cat_or_dog_model(items: list[dict]) -> list[dict]:
     """cat_or_dog_model, noting what it is asked: a model slow or paid per call."""
     ASKED.extend(item["text"] for item in items)
     return cat_or_dog_model(items)
+
+
+class DownModel:
+    """cat_or_dog_model behind an endpoint that is down until `up` is set; notes the texts
+    it was asked about."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.asked: list[str] = []
+
+    def __call__(self, items: list[dict]) -> list[dict]:
+        self.asked.extend(item["text"] for item in items)
+        if not self.up:
+            raise ConnectionError("the model endpoint is down")
+        return cat_or_dog_model(items)
+
+
+DOWN = DownModel()

@@ -10,6 +10,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -25,10 +27,16 @@ from assay.store.migrate import migrate
 PG_ADMIN_DSN = os.environ.get("ASSAY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_MAX_BODY = 4 * 1024 * 1024
 ROLES = ("admin", "manager", "annotator", "reviewer")
+TEST_PLUGINS = (
+    "cat_or_dog=automation_helpers:cat_or_dog_model",
+    "counted_cat_or_dog=automation_helpers:counted_cat_or_dog_model",
+)
+"""Python models the test servers register at start, as `assay serve --plugin` does."""
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
+@contextmanager
+def pg_database() -> Iterator[str]:
+    """The URL of a new PostgreSQL database, dropped afterwards."""
     name = f"assay_test_{secrets.token_hex(4)}"
     try:
         admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
@@ -39,6 +47,12 @@ def pg_url() -> Iterator[str]:
     yield f"{base}/{name}"
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    with pg_database() as url:
+        yield url
 
 
 def free_port() -> int:
@@ -87,8 +101,15 @@ def server(backend, tmp_path_factory, request) -> Iterator[RunningServer]:
     # Model-in-the-loop cycles run when a test asks for one, not at a moment of their own.
     # Callbacks and model endpoints in tests are local servers: private URLs are allowed
     # here, and tests/test_security.py runs a server that refuses them.
+    # Every test calls from 127.0.0.1, and some send bad keys on purpose: the throttle of
+    # failed authentication is left to its own probe in tests/test_security.py.
     settings = Settings(
-        database_url=url, max_body_bytes=TEST_MAX_BODY, automate=False, allow_private_urls=True
+        database_url=url,
+        max_body_bytes=TEST_MAX_BODY,
+        automate=False,
+        allow_private_urls=True,
+        auth_failures="1000000/minute",
+        plugins=TEST_PLUGINS,
     )
     running = RunningServer(settings)
     yield running
@@ -249,21 +270,27 @@ def _console_error(page, message) -> None:
         page.errors.append(message.text)
 
 
+def watch_errors(page):
+    """Collect the page's script errors and console errors in `page.errors` (not the
+    browser's note on each 4xx response: tests provoke those on purpose)."""
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("console", lambda message: _console_error(page, message))
+    return page
+
+
 @pytest.fixture
 def open_page(browser, server):
     """`open_page(key)`: a fresh browser context signed in with that key, on a page at
-    the start page; `open_page(None)`: not signed in. Script errors and console errors
-    are collected in `page.errors` (not the browser's note on each 4xx response: tests
-    provoke those on purpose)."""
-    contexts = []
+    the start page; `open_page(None)`: not signed in. Every page must end its test
+    without errors (`watch_errors`)."""
+    contexts, pages = [], []
 
     def make(key: str | None, path: str = "/"):
         context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
         contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on("console", lambda message: _console_error(page, message))
+        page = watch_errors(context.new_page())
+        pages.append(page)
         if key is not None:
             page.goto("/login")
             page.fill("#key", key)
@@ -275,3 +302,17 @@ def open_page(browser, server):
     yield make
     for context in contexts:
         context.close()
+    assert [page.errors for page in pages if page.errors] == []
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where browser tests save their pictures: docs/screenshots/ (the README's) when
+    ASSAY_REFRESH_SCREENSHOTS=1, else a temporary folder, so a test run leaves the tree
+    clean."""
+    if os.environ.get("ASSAY_REFRESH_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    else:
+        folder = tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -59,7 +59,7 @@ def test_adaptive_settings_are_checked(api):
     off = api.patch(
         f"/v1/projects/{project['id']}", json={"max_overlap": None, "target_confidence": None}
     ).json()
-    assert off["min_overlap"] is None and off["max_overlap"] is None
+    assert off["min_overlap"] == off["overlap"] == 1 and off["max_overlap"] is None
 
 
 def test_results_use_worker_models_once_fitted(api, server):

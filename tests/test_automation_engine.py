@@ -15,7 +15,7 @@ TARGET = {"target_accuracy": 0.8, "confidence_level": 0.8}
 def _project(api, **automation) -> dict:
     settings = (
         {
-            "model": {"type": "python", "function": "automation_helpers:cat_or_dog_model"},
+            "model": {"type": "python", "name": "cat_or_dog"},
             "calibration_share": 0.5,
             "min_training_labels": 2,
         }
@@ -233,7 +233,7 @@ def test_a_model_that_cannot_answer_is_a_clear_error_and_changes_nothing(api, ma
     body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(4)).encode()
     api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
     failed = api.post(f"/v1/projects/{project['id']}/automation:run")
-    assert_problem(failed, 502, code="model_error")
+    assert_problem(failed, 502, code="model_unavailable")
     tasks = api.get("/v1/tasks", params={"project": project["id"]}).json()["docs"]
     assert [t["status"] for t in tasks] == ["pending"] * 4
     assert all(t["hypothesis"] is None for t in tasks)
@@ -242,7 +242,7 @@ def test_a_model_that_cannot_answer_is_a_clear_error_and_changes_nothing(api, ma
 def test_a_model_is_asked_about_each_task_once(api):
     from automation_helpers import ASKED
 
-    model = {"type": "python", "function": "automation_helpers:counted_cat_or_dog_model"}
+    model = {"type": "python", "name": "counted_cat_or_dog"}
     project = _project(api, model=model)
     first = [f"clear meow {secrets.token_hex(4)}" for _ in range(6)]
     body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in first).encode()

@@ -1,5 +1,5 @@
-"""Model plugins against real local HTTP servers and real Python imports, and the spec
-factory."""
+"""Model plugins against real local HTTP servers and registered Python functions, and the
+spec factory."""
 
 import subprocess
 import sys
@@ -12,22 +12,37 @@ from assay.automation.models import (
     HttpModel,
     ModelError,
     OpenAIChatModel,
+    PluginError,
     Prediction,
     PythonModel,
     TextClassifier,
     Trainable,
     load_model,
     refit_growth,
+    register_plugins,
 )
 from assay.errors import Invalid
+from assay.outbound import OutboundPolicy
 
 ITEMS = [{"text": t} for t in ("a great film", "dull and long", "great cast", "a mess")]
 EXPECTED = ["pos", "neg", "pos", "neg"]
 PROMPT = "What is the sentiment of this review?\n{text}"
+LOCAL = OutboundPolicy(allow_private=True)
+"""The endpoints here are local servers."""
+PLUGINS = [
+    "keyword=automation_helpers:keyword_model",
+    "broken=automation_helpers:broken_model",
+    "failing=automation_helpers:failing_model",
+]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _plugins():
+    register_plugins(PLUGINS, entry_points=False)
 
 
 def openai_model(url: str, **options) -> OpenAIChatModel:
-    return OpenAIChatModel(f"{url}/v1", "fake-1", PROMPT, ["pos", "neg"], **options)
+    return OpenAIChatModel(f"{url}/v1", "fake-1", PROMPT, ["pos", "neg"], outbound=LOCAL, **options)
 
 
 def test_openai_logprobs_give_the_confidence_and_label_probabilities():
@@ -79,12 +94,13 @@ def test_openai_unreachable_and_bad_templates():
     with pytest.raises(ModelError, match="ConnectError"):
         openai_model(url).predict(ITEMS[:1])
     with pytest.raises(ModelError, match=r"items\[0\].*'title'"):
-        OpenAIChatModel(url, "m", "{title}", ["pos", "neg"]).predict(ITEMS[:1])
+        OpenAIChatModel(url, "m", "{title}", ["pos", "neg"], outbound=LOCAL).predict(ITEMS[:1])
 
 
 def test_http_model_batches_and_keeps_order():
     with serve(fake_predictor()) as (url, received):
-        predictions = HttpModel(f"{url}/predict", {"X-Key": "k"}, batch_size=3).predict(ITEMS)
+        model = HttpModel(f"{url}/predict", {"X-Key": "k"}, batch_size=3, outbound=LOCAL)
+        predictions = model.predict(ITEMS)
     assert [p.response["label"] for p in predictions] == EXPECTED
     assert predictions[0] == Prediction({"label": "pos"}, 0.8, {"pos": 0.8, "neg": 0.2})
     assert [len(r["body"]["items"]) for r in received] == [3, 1]
@@ -97,24 +113,48 @@ def test_http_model_batches_and_keeps_order():
 )
 def test_http_model_refuses_bad_replies(mode, message):
     with serve(fake_predictor(mode)) as (url, _), pytest.raises(ModelError, match=message):
-        HttpModel(url).predict(ITEMS)
+        HttpModel(url, outbound=LOCAL).predict(ITEMS)
 
 
 def test_python_model():
-    model = PythonModel("automation_helpers:keyword_model")
+    model = PythonModel("keyword")
     assert [p.response["label"] for p in model.predict(ITEMS)] == EXPECTED
     with pytest.raises(ModelError, match=r"result\[0\]\.response"):
-        PythonModel("automation_helpers:broken_model").predict(ITEMS)
+        PythonModel("broken").predict(ITEMS)
     with pytest.raises(ModelError, match="RuntimeError: weights not found"):
-        PythonModel("automation_helpers:failing_model").predict(ITEMS)
-    for target, message in [
-        ("automation_helpers", "module:function"),
-        ("no_such_module_here:f", "cannot import"),
-        ("automation_helpers:nope", "no attribute"),
-        ("automation_helpers:NOT_CALLABLE", "not callable"),
+        PythonModel("failing").predict(ITEMS)
+    with pytest.raises(ValueError, match=r"registered: .*keyword"):
+        PythonModel("automation_helpers:keyword_model")  # a name, never an import
+
+
+def test_a_plugin_that_cannot_be_registered_says_why_and_registers_nothing():
+    for entry, message in [
+        ("automation_helpers", "NAME=module:function"),
+        ("two words=automation_helpers:keyword_model", "NAME=module:function"),
+        ("x=automation_helpers", "module:function"),
+        ("x=no_such_module_here:f", "cannot import"),
+        ("x=automation_helpers:nope", "no attribute"),
+        ("x=automation_helpers:NOT_CALLABLE", "not callable"),
+        ("keyword=automation_helpers:broken_model", "already registered"),
     ]:
-        with pytest.raises(ValueError, match=message):
-            PythonModel(target)
+        with pytest.raises(PluginError, match=message):
+            register_plugins(["y=automation_helpers:keyword_model", entry], entry_points=False)
+    assert "x" not in register_plugins(entry_points=False)
+    assert "y" not in register_plugins(entry_points=False)
+    assert "keyword" in register_plugins(PLUGINS[:1], entry_points=False)  # again: same function
+
+
+def test_installed_packages_register_plugins_by_entry_point(tmp_path, monkeypatch):
+    dist = tmp_path / "sentiment_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: sentiment-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[assay.models]\nsentiment = automation_helpers:keyword_model\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "sentiment" in register_plugins()
+    predictions = load_model({"type": "python", "name": "sentiment"}).predict(ITEMS)
+    assert [p.response["label"] for p in predictions] == EXPECTED
 
 
 def test_load_model_builds_each_plugin():
@@ -134,7 +174,7 @@ def test_load_model_builds_each_plugin():
             "labels": labels,
         },
         HttpModel: {"type": "http", "url": "http://127.0.0.1:1/predict"},
-        PythonModel: {"type": "python", "function": "automation_helpers:keyword_model"},
+        PythonModel: {"type": "python", "name": "keyword"},
     }
     for cls, spec in specs.items():
         model = load_model(spec)
@@ -161,7 +201,8 @@ def test_load_model_builds_each_plugin():
             {"type": "http", "url": "http://x", "batch_size": 0, "retries": 2},
             ["batch_size", "retries"],
         ),
-        ({"type": "python", "function": "automation_helpers:nope"}, ["function"]),
+        ({"type": "python", "name": "automation_helpers:keyword_model"}, ["name"]),
+        ({"type": "python", "function": "automation_helpers:keyword_model"}, ["name", "function"]),
         ({"type": "onnx"}, ["type"]),
         ({}, ["type"]),
     ],
@@ -185,4 +226,4 @@ def test_a_fine_tuned_model_waits_for_more_labels_before_it_is_refitted():
     assert refit_growth(spec) == 1.0  # logistic regression refits on every change
     assert refit_growth(spec | {"method": "fine_tune"}) == 1.5
     assert refit_growth(spec | {"method": "fine_tune", "refit_growth": 3}) == 3
-    assert refit_growth({"type": "python", "function": "automation_helpers:keyword_model"}) == 1
+    assert refit_growth({"type": "python", "name": "keyword"}) == 1

@@ -13,7 +13,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import free_port
+from conftest import free_port, watch_errors
+from playwright.sync_api import expect
 
 ASSAY = str(Path(sys.executable).parent / "assay")
 
@@ -105,7 +106,7 @@ def test_a_new_user_labels_the_sample_in_the_browser(served, browser):
     printed = [served["proc"].stdout.readline() for _ in range(5)]
     assert "/login" in printed[2]
     annotator_key = printed[3].strip()
-    page = browser.new_page()
+    page = watch_errors(browser.new_page())
     page.goto(printed[2].split("open ")[1].split(" and")[0])
     page.fill("#key", annotator_key)
     page.click("button[type=submit]")
@@ -115,10 +116,9 @@ def test_a_new_user_labels_the_sample_in_the_browser(served, browser):
     first = page.get_attribute("#widget", "data-task-id")
     page.keyboard.press("1")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "id => document.querySelector('#widget').dataset.taskId !== id", arg=first
-    )
+    expect(page.locator("#widget")).not_to_have_attribute("data-task-id", first)
     page.close()
+    assert page.errors == []
 
 
 def test_import_jsonl_reports_bad_lines_and_exports(served, tmp_path):
@@ -145,6 +145,22 @@ def test_import_jsonl_reports_bad_lines_and_exports(served, tmp_path):
     assert {e["params"]["text"] for e in exported} == {
         f"t{i}" for i in range(250) if i not in (9, 99)
     }
+
+
+def test_import_of_many_bad_lines_prints_a_summary(served, tmp_path):
+    key = new_key(served["data"])
+    project = make_project(served["url"], key)
+    source = tmp_path / "bad.jsonl"
+    lines = [b'{"params": "oops"}' if i % 2 else b"{broken" for i in range(300)]
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    common = ["--project", project, "--url", served["url"], "--key", key]
+    result = run("import", str(source), *common, "--chunk-rows", "40", check=False)
+    assert result.returncode == 1
+    assert "created 0, duplicate 0, rejected 300" in result.stdout
+    assert "line 1: (row)" in result.stdout and "line 300: params" not in result.stdout
+    assert "... and 250 more problems" in result.stdout
+    assert "problems by field: (row) 150, params 150" in result.stdout
+    assert "problems by code: invalid_json 150, dict_type 150" in result.stdout
 
 
 def test_import_csv_and_parquet(served, tmp_path):

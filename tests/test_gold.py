@@ -118,6 +118,7 @@ def test_gold_is_scored_and_shown_in_worker_stats(api, gold_project, worker, as_
     stats = api.get(f"/v1/workers/{worker.worker_id}/stats").json()
     assert stats["answers"] == 4 and stats["mean_duration_ms"] == 1000
     assert stats["gold"] == {
+        "counted_answers": 4,
         "answered": 3,
         "correct": 2,
         "accuracy": pytest.approx(2 / 3),

@@ -167,3 +167,36 @@ def test_sdk_import_pulls_rows_lazily(server, keys, project):
         )
     assert report["created"] == 1_000
     assert most_held["n"] <= (concurrency + 2) * chunk_rows
+
+
+def test_reports_stay_small_however_many_rows_are_bad(api, project):
+    """The first 100 problems in full, the rest counted by field and code; a field name
+    of the sender's own per row does not grow the report."""
+    rows = [b'{"params": {}, "f%d": 1}' % i for i in range(400)] + [b"{broken"] * 100
+    report = import_body(api, project, ndjson(*rows)).json()
+    assert report["rejected"] == 500 and report["error_count"] == 500
+    assert len(report["errors"]) == 100
+    assert report["errors"][0] == {
+        "line": 1,
+        "field": "f0",
+        "message": "Extra inputs are not permitted",
+        "code": "extra_forbidden",
+    }
+    assert report["errors_by_code"] == {"extra_forbidden": 400, "invalid_json": 100}
+    by_field = report["errors_by_field"]
+    assert len(by_field) == 101 and by_field["(other)"] == 300 + 100
+    long_name = "k" * 5000
+    clipped = import_body(api, project, ndjson({"params": {}, long_name: 1})).json()
+    assert len(clipped["errors"][0]["field"]) == 200
+
+
+def test_the_sdk_sums_up_reports_of_many_chunks(server, keys, project):
+    from assay import Client
+
+    rows = [(i, b'{"params": 1}' if i % 2 else b"{bad") for i in range(1, 501)]
+    with Client(server.url, keys["admin"]) as client:
+        report = client.import_tasks(project["id"], iter(rows), chunk_rows=50)
+    assert report["rejected"] == report["error_count"] == 500
+    assert [e["line"] for e in report["errors"]] == list(range(1, 101))
+    assert report["errors_by_code"] == {"invalid_json": 250, "dict_type": 250}
+    assert report["errors_by_field"] == {"(row)": 250, "params": 250}

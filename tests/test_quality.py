@@ -46,33 +46,53 @@ def test_majority_vote_shares_and_tie_break():
     answers = Answers.from_columns(
         ["t1", "t1", "t1", "t2", "t2"], ["w1", "w2", "w3", "w1", "w2"], ["x", "y", "y", "x", "y"]
     )
-    fit = CATEGORICAL["mv"](answers)
-    np.testing.assert_allclose(fit.posterior, [[1 / 3, 2 / 3], [0.5, 0.5]])
-    assert list(answers.labels[fit.label_index]) == ["y", "x"]  # the tie goes to 'x', first
+    fit = CATEGORICAL["mv"]().fit(answers)
+    np.testing.assert_allclose(fit.posterior_, [[1 / 3, 2 / 3], [0.5, 0.5]])
+    assert list(fit.predict()) == ["y", "x"]  # the tie goes to 'x', first
     ordered = Answers.from_columns(["t"] * 2, ["w1", "w2"], ["x", "y"], label_order=["y", "x"])
-    assert ordered.labels[CATEGORICAL["mv"](ordered).label_index[0]] == "y"
+    assert list(CATEGORICAL["mv"]().fit_predict(ordered)) == ["y"]
 
 
 def test_dawid_skene_sees_through_a_lazy_majority():
     answers, truth = adversarial_table()
-    mv = CATEGORICAL["mv"](answers)
-    assert list(answers.labels[mv.label_index]) == ["a"] * 20  # the floor: wrong on every 'b'
-    fit = CATEGORICAL["ds"](answers)
-    assert list(answers.labels[fit.label_index]) == truth
+    mv = CATEGORICAL["mv"]().fit(answers)
+    assert list(mv.predict()) == ["a"] * 20  # the floor: wrong on every 'b'
+    fit = CATEGORICAL["ds"]().fit(answers)
+    assert list(fit.predict()) == truth
     good = [list(answers.workers).index(w) for w in ("good1", "good2")]
-    assert fit.worker_quality[good].min() > np.delete(fit.worker_quality, good).max()
+    assert fit.worker_accuracy_[good].min() > np.delete(fit.worker_accuracy_, good).max()
 
 
 @pytest.mark.parametrize("method", sorted(CATEGORICAL))
 def test_gold_answers_are_certain_and_fits_are_deterministic(method):
     answers, _ = adversarial_table()
     gold = answers.gold_vector({"t05": "a", "t07": "b"})
-    first, second = CATEGORICAL[method](answers, gold), CATEGORICAL[method](answers, gold)
-    np.testing.assert_array_equal(first.posterior, second.posterior)
-    np.testing.assert_allclose(first.posterior.sum(axis=1), 1.0)
+    first = CATEGORICAL[method]().fit(answers, gold)
+    second = CATEGORICAL[method]().fit(answers, gold)
+    np.testing.assert_array_equal(first.posterior_, second.posterior_)
+    np.testing.assert_allclose(first.posterior_.sum(axis=1), 1.0)
     known = gold != UNKNOWN
-    assert (first.posterior[known].max(axis=1) == 1.0).all()
-    assert list(first.label_index[known]) == list(gold[known])
+    assert (first.posterior_[known].max(axis=1) == 1.0).all()
+    assert list(first.label_index_[known]) == list(gold[known])
+
+
+def test_worker_accuracy_means_the_same_for_every_method():
+    """Simulated workers right with known chances (wrong answers spread evenly): every
+    method's `worker_accuracy_` estimates that chance, so one removal threshold fits all."""
+    rng = np.random.default_rng(0)
+    chances = {"w95": 0.95, "w90": 0.9, "w80": 0.8, "w70": 0.7, "w40": 0.4}
+    truth = rng.integers(0, 3, 400)
+    rows = []
+    for t, true in enumerate(truth):
+        for worker, chance in chances.items():
+            label = true if rng.random() < chance else (true + rng.integers(1, 3)) % 3
+            rows.append((f"t{t:03}", worker, "abc"[label]))
+    answers = Answers.from_columns(*zip(*rows, strict=True))
+    expected = np.array([chances[w] for w in answers.workers])
+    for method, aggregator in CATEGORICAL.items():
+        fit = aggregator().fit(answers)
+        assert np.abs(fit.worker_accuracy_ - expected).max() < 0.08, method
+        assert list(np.argsort(fit.worker_accuracy_)) == list(np.argsort(expected)), method
 
 
 def test_gold_labels_must_be_answer_labels():
@@ -102,7 +122,7 @@ def test_accuracy_on_real_crowd_data(dataset, method):
     tasks, workers, labels, truth = crowd(dataset)
     answers = Answers.from_columns(tasks, workers, labels)
     assert (
-        accuracy(answers, CATEGORICAL[method](answers).label_index, truth)
+        accuracy(answers, CATEGORICAL[method]().fit(answers).label_index_, truth)
         >= FLOORS[(dataset, method)]
     )
 

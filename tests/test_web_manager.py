@@ -2,7 +2,7 @@
 
 The dashboard shows the API's figures, importing and settings go through the pages,
 annotators are turned away, and no page raises an error. Screenshots of the pages,
-filled with some work, are saved to docs/screenshots/.
+filled with some work, are saved (see the `screenshots` fixture).
 """
 
 import json
@@ -13,12 +13,10 @@ import httpx
 import pytest
 from conftest import auth, cat_dog_project
 from playwright.sync_api import expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from assay.ids import utc_now
-from assay.store.tables import tasks
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+from assay.store.tables import projects, tasks
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +25,8 @@ def sqlite_only(backend):
         pytest.skip("browser tests run once, on SQLite")
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+def screenshot(page, folder: Path, name: str) -> None:
+    page.screenshot(path=folder / f"{name}.png", full_page=True)
 
 
 def work_in_turns(server, crew: list[tuple[str, object, int]], project_id: str) -> None:
@@ -132,7 +129,7 @@ def assert_figures(page, board: dict) -> None:
         assert float(shown) == pytest.approx(value)
 
 
-def test_dashboard_shows_the_api_figures(api, keys, open_page, busy_project):
+def test_dashboard_shows_the_api_figures(api, keys, open_page, busy_project, screenshots):
     pid = busy_project["id"]
     page = ready_dashboard(open_page, keys["manager"], pid)
     board = api.get(f"/v1/projects/{pid}/dashboard").json()
@@ -161,7 +158,7 @@ def test_dashboard_shows_the_api_figures(api, keys, open_page, busy_project):
     assert page.locator("#workers-table tbody tr").count() == len(quality["workers"]) == 4
     exports = page.locator("#exports a")
     assert exports.first.get_attribute("href") == f"/v1/projects/{pid}/export?format=jsonl"
-    screenshot(page, "dashboard")
+    screenshot(page, screenshots, "dashboard")
     assert page.errors == []
 
 
@@ -194,7 +191,7 @@ def test_an_annotator_gets_the_403_page(keys, open_page, busy_project):
     assert page.errors == []
 
 
-def test_importing_a_file_creates_the_tasks(api, keys, open_page, tmp_path):
+def test_importing_a_file_creates_the_tasks(api, keys, open_page, tmp_path, screenshots):
     pid = cat_dog_project(api)["id"]
     batch = api.post("/v1/batches", json={"project": pid, "name": "delivery 1"}).json()["id"]
     existing = {"project": pid, "params": {"n": 6}, "unique_id": "u6"}
@@ -219,11 +216,11 @@ def test_importing_a_file_creates_the_tasks(api, keys, open_page, tmp_path):
     assert error_lines == ["2101", "2200"]
     board = api.get(f"/v1/projects/{pid}/dashboard", params={"batch": batch}).json()
     assert board["total"] == 2497
-    screenshot(page, "import")
+    screenshot(page, screenshots, "import")
     assert page.errors == []
 
 
-def test_a_settings_change_persists(api, keys, open_page):
+def test_a_settings_change_persists(api, keys, open_page, screenshots):
     pid = cat_dog_project(api)["id"]
     page = open_page(keys["manager"], f"/projects/{pid}/settings")
     expect(page.locator("#overlap")).to_have_value("1")
@@ -250,7 +247,51 @@ def test_a_settings_change_persists(api, keys, open_page):
     page.click("#settings button[type=submit]")
     expect(page.locator("#max_overlap-error")).to_contain_text("max_overlap")
     assert api.get(f"/v1/projects/{pid}").json()["target_confidence"] is None
-    screenshot(page, "settings")
+    screenshot(page, screenshots, "settings")
+    assert page.errors == []
+
+
+def test_no_page_shows_a_model_credential_and_the_secret_rotates(api, keys, open_page, server):
+    api_key = "sk-page-" + "Zq7Wm3Xp9Rt2" + "-abc987"
+    model = {
+        "type": "openai",
+        "base_url": "http://127.0.0.1:9/v1",  # never called: no cycle runs in this test
+        "model": "gpt-test",
+        "prompt_template": "Label: {text}",
+        "api_key": api_key,
+    }
+    created = cat_dog_project(api, automation={"target_accuracy": 0.9, "model": model})
+    pid = created["id"]
+    seen, bodies = [], []
+
+    def read_bodies() -> None:  # the pages and their API calls, before navigating away
+        page.wait_for_load_state("networkidle")
+        kinds = ("document", "fetch", "xhr")
+        bodies.extend(r.text() for r in seen if r.ok and r.request.resource_type in kinds)
+        seen.clear()
+        assert "Zq7Wm3Xp9Rt2" not in page.content()
+
+    for path in ("/projects", f"/projects/{pid}", f"/projects/{pid}/settings"):
+        page = open_page(keys["manager"], path)
+        page.wait_for_load_state("networkidle")  # then watch a load from its start
+        page.on("response", lambda response: seen.append(response))
+        page.reload()
+        read_bodies()
+    expect(page.locator("#overlap")).to_have_value("1")
+    page.fill("#overlap", "2")
+    page.click("#settings button[type=submit]")
+    expect(page.locator("#settings-status")).to_contain_text("Saved")
+    page.click("#rotate-secret")
+    rotated = page.get_by_test_id("secret").input_value()
+    assert len(rotated) == 64 and rotated != created["callback_secret"]
+    read_bodies()
+    assert len(bodies) > 10 and not any("Zq7Wm3Xp9Rt2" in body for body in bodies)
+    with server.store.read() as conn:
+        stored = conn.execute(
+            select(projects.c.automation, projects.c.callback_secret).where(projects.c.id == pid)
+        ).one()
+    assert json.loads(stored.automation)["model"]["api_key"] == api_key  # the page kept it
+    assert stored.callback_secret == rotated
     assert page.errors == []
 
 
@@ -265,7 +306,7 @@ def _all_projects(api) -> list[dict]:
             return found
 
 
-def test_projects_page_lists_and_creates_projects(api, keys, open_page, busy_project):
+def test_projects_page_lists_and_creates_projects(api, keys, open_page, busy_project, screenshots):
     page = open_page(keys["manager"], "/projects")
     expect(page.locator(f"tr[data-project-id='{busy_project['id']}'] a").first).to_be_visible()
     page.fill("#name", "Bird songs")
@@ -282,11 +323,11 @@ def test_projects_page_lists_and_creates_projects(api, keys, open_page, busy_pro
     assert len(secret) == 64 and created["params"]["labels"] == ["finch", "robin", "wren"]
     link = page.locator(f"tr[data-project-id='{created['id']}'] th a")
     expect(link).to_have_attribute("href", f"/projects/{created['id']}")
-    screenshot(page, "projects")
+    screenshot(page, screenshots, "projects")
     assert page.errors == []
 
 
-def test_workers_page_adds_blocks_and_unblocks(api, keys, open_page, busy_project):
+def test_workers_page_adds_blocks_and_unblocks(api, keys, open_page, busy_project, screenshots):
     page = open_page(keys["manager"], "/workers")
     page.fill("#worker-name", "Eve (new)")
     page.fill("#worker-skills", "birds, french")
@@ -303,7 +344,7 @@ def test_workers_page_adds_blocks_and_unblocks(api, keys, open_page, busy_projec
     row.get_by_role("button", name="Unblock Eve (new)").click()
     expect(row.locator("td").nth(2)).to_have_text("active")
     assert api.get(f"/v1/workers/{me['key_id']}").json()["active"] is True
-    screenshot(page, "workers")
+    screenshot(page, screenshots, "workers")
     assert page.errors == []
 
 

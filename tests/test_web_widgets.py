@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from assay.kinds import KINDS, TaskChecker, validate_params
 
@@ -89,7 +90,7 @@ def mount(backend, request, browser):
         }
         query = f"widget={KINDS[kind].widget}&ctx={quote(json.dumps(ctx))}"
         page.goto(f"{server.url}/static/js/widgets/harness.html?{query}")
-        page.wait_for_function("window.widget !== undefined")
+        expect(page.locator("#value")).not_to_be_empty()  # shown once the widget is mounted
         return Mounted(page, kind, stored, task)
 
     yield make
@@ -326,7 +327,7 @@ def test_boxes_keyboard_and_zoom(mount):
     assert widget.value()["boxes"][1] == box(20, 20, 40, 30)
     widget.page.mouse.move(*screen(widget, 100, 50))
     widget.page.mouse.wheel(0, 300)
-    widget.page.wait_for_function("document.querySelector('.w-zoom').textContent === '125%'")
+    expect(widget.page.locator(".w-zoom")).to_have_text("125%")
     assert widget.page.evaluate("pageKeys") == []
 
 

@@ -3,13 +3,11 @@ labelling with the keyboard only, drafts that survive a reload, review with a fi
 worker's own figures, and what the browser is never sent."""
 
 import secrets
-from pathlib import Path
 
 import httpx
 import pytest
 from conftest import auth, cat_dog_project
-
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+from playwright.sync_api import expect
 
 
 @pytest.fixture(autouse=True)
@@ -111,9 +109,7 @@ def test_label_twenty_tasks_with_the_keyboard_and_survive_a_reload(open_page, ap
             assert "draft" in page.locator("#status").inner_text()
         page.keyboard.press("Enter")
         chosen[task_id] = ["cat", "dog"][int(digit) - 1]
-        page.wait_for_function(
-            "id => document.querySelector('#widget').dataset.taskId !== id", arg=task_id
-        )
+        expect(page.locator("#widget")).not_to_have_attribute("data-task-id", task_id)
     page.wait_for_selector("#widget[data-state=empty]")
     assert set(chosen) == set(task_ids)
     for task_id, label in chosen.items():
@@ -156,9 +152,7 @@ def test_the_browser_never_sees_gold_or_other_workers_answers(open_page, api):
             break
         page.keyboard.press("1")
         page.keyboard.press("Enter")
-        page.wait_for_function(
-            "id => document.querySelector('#widget').dataset.taskId !== id", arg=current
-        )
+        expect(page.locator("#widget")).not_to_have_attribute("data-task-id", current)
     bodies = seen
 
     def fields(value):
@@ -180,7 +174,7 @@ def test_the_browser_never_sees_gold_or_other_workers_answers(open_page, api):
         assert page.locator("h1").inner_text() == "Not allowed", page_path
 
 
-def test_review_with_a_fix(open_page, api, make_worker):
+def test_review_with_a_fix(open_page, api, make_worker, screenshots):
     project = cat_dog_project(api, review_rate=1.0)
     (task_id,) = _tasks(api, project["id"], 1)
     annotator = make_worker()
@@ -192,7 +186,7 @@ def test_review_with_a_fix(open_page, api, make_worker):
     _ready(page, task_id)
     assert page.locator("#answers li").count() == 1
     page.wait_for_selector("#instructions p")
-    page.screenshot(path=str(SCREENSHOTS / "review.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "review.png"), full_page=True)
     page.keyboard.press("2")  # the widget now shows "dog"
     page.keyboard.press("f")
     page.wait_for_selector("#widget[data-state=empty]")
@@ -202,7 +196,7 @@ def test_review_with_a_fix(open_page, api, make_worker):
     assert page.errors == []
 
 
-def test_my_work_page_shows_my_figures(open_page, api, make_worker):
+def test_my_work_page_shows_my_figures(open_page, api, make_worker, screenshots):
     project = cat_dog_project(api, gold_rate=1.0)
     api.post(
         "/v1/tasks",
@@ -216,17 +210,16 @@ def test_my_work_page_shows_my_figures(open_page, api, make_worker):
     client.post(f"/v1/assignments/{offered['id']}/submit", json=body)
     client.close()
     page = open_page(worker["key"], "/me")
-    page.wait_for_function("document.querySelector('#answers').textContent !== '…'")
+    expect(page.locator("#answers")).not_to_have_text("…")
     assert page.locator("#answers").inner_text() == "1"
     assert page.locator("#active").inner_text() == "1:05"
     assert page.locator("#accuracy").inner_text() == "100 %"
-    page.screenshot(path=str(SCREENSHOTS / "me.png"))
+    page.screenshot(path=str(screenshots / "me.png"))
     assert page.errors == []
 
 
-def test_screenshots_of_the_worker_pages(open_page, api):
+def test_screenshots_of_the_worker_pages(open_page, api, screenshots):
     """Pictures for the README, taken from a real session (and looked at)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     project = api.post(
         "/v1/projects",
         json={
@@ -246,14 +239,14 @@ def test_screenshots_of_the_worker_pages(open_page, api):
         },
     )
     page = open_page(None, "/login")
-    page.screenshot(path=str(SCREENSHOTS / "login.png"))
+    page.screenshot(path=str(screenshots / "login.png"))
     worker = _worker(api)
     page = open_page(worker["key"], f"/work?project={project['id']}")
     _ready(page)
     page.wait_for_selector("#instructions h1")
-    page.screenshot(path=str(SCREENSHOTS / "work.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "work.png"), full_page=True)
     page.keyboard.press("?")
-    page.screenshot(path=str(SCREENSHOTS / "shortcuts.png"))
+    page.screenshot(path=str(screenshots / "shortcuts.png"))
 
 
 def test_pages_fit_the_window_at_200_percent_zoom(open_page, api, keys):

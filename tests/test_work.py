@@ -6,8 +6,10 @@ import threading
 import time
 from collections import Counter
 
+import orjson
 import pytest
 from conftest import assert_problem
+from test_callbacks import Receiver, wait_for
 
 
 @pytest.fixture
@@ -111,6 +113,51 @@ def test_changing_the_overlap_opens_or_fills_leased_tasks(api, make_project, mak
     assert answer(a, first).status_code == 200
     c = make_worker()
     assert take(c, project)["task"]["id"] == first["task"]["id"]
+
+
+def test_lowering_the_overlap_completes_tasks_that_have_enough_answers(
+    api, make_project, make_worker
+):
+    with Receiver() as receiver:
+        project = make_project(overlap=3, callback_url=receiver.url)
+        answered_twice, answered_once, unanswered = add_tasks(api, project, 3)
+        workers = [make_worker(), make_worker()]
+        for worker in (workers[0], workers[0], workers[1]):
+            assert answer(worker, take(worker, project), "dog").status_code == 200
+        held = take(workers[0], project)  # a lease on the third task, open while it runs
+        assert held["task"]["id"] == unanswered
+        assert api.get(f"/v1/tasks/{answered_twice}").json()["status"] == "pending"
+
+        patched = api.patch(f"/v1/projects/{project['id']}", json={"overlap": 2})
+        assert patched.status_code == 200, patched.text
+        done = api.get(f"/v1/tasks/{answered_twice}").json()
+        assert done["status"] == "completed"
+        assert done["response"] == {"label": "dog", "confidence": 1.0, "annotations": 2}
+        assert wait_for(lambda: len(receiver.received) == 1)
+        assert orjson.loads(receiver.received[0]["body"])["task_id"] == answered_twice
+        for still_open in (answered_once, unanswered):
+            assert api.get(f"/v1/tasks/{still_open}").json()["status"] == "pending"
+
+        # Down to one answer: the task answered once completes too; the unanswered one
+        # still waits for its held lease's answer, which completes it.
+        api.patch(f"/v1/projects/{project['id']}", json={"overlap": 1})
+        assert api.get(f"/v1/tasks/{answered_once}").json()["status"] == "completed"
+        assert api.get(f"/v1/tasks/{unanswered}").json()["status"] == "pending"
+        assert answer(workers[0], held, "cat").status_code == 200
+        assert api.get(f"/v1/tasks/{unanswered}").json()["response"]["label"] == "cat"
+        assert wait_for(lambda: len(receiver.received) == 3)
+
+
+def test_a_lease_on_a_task_settled_by_a_lower_overlap_is_refused(api, make_project, make_worker):
+    project = make_project(overlap=2)
+    [task_id] = add_tasks(api, project, 1)
+    a, b = make_worker(), make_worker()
+    first, second = take(a, project), take(b, project)
+    assert answer(a, first).status_code == 200
+    api.patch(f"/v1/projects/{project['id']}", json={"overlap": 1})
+    assert api.get(f"/v1/tasks/{task_id}").json()["status"] == "completed"
+    assert_problem(answer(b, second, "dog"), 409, "task_not_open")
+    assert api.get(f"/v1/tasks/{task_id}").json()["response"]["label"] == "cat"
 
 
 def test_priority_first_then_oldest(api, make_project, make_worker):

@@ -1,12 +1,15 @@
 """Python SDK: `assay.Client(url, key)` speaks the HTTP API (the CLI uses it too)."""
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import IO, Any
 
 import httpx
 import orjson
+
+from assay.exchange.import_report import KEPT_ERRORS, count
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 IMPORT_CHUNK_ROWS = 20_000
@@ -23,10 +26,33 @@ class AssayAPIError(Exception):
         super().__init__(f"{status} {problem.get('code')}: {problem.get('detail')}")
 
 
+class AssayConnectionError(ConnectionError):
+    """The server could not be reached (refused, unknown host, timed out, cut off), so
+    there is no answer to report; `url` is the server and `reason` what went wrong."""
+
+    def __init__(self, url: str, reason: str):
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot reach {url}: {reason}")
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    """The cause in a few words: the operating system's, where it gave one."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        cause = cause.__cause__ or cause.__context__
+    return str(exc) or type(exc).__name__
+
+
 class Client:
     def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = 120):
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self.http.close()
@@ -37,8 +63,17 @@ class Client:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Turn httpx's transport errors into AssayConnectionError."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise AssayConnectionError(self.url, _reason(exc)) from exc
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, path, **kwargs)
+        with self._reaching():
+            response = self.http.request(method, path, **kwargs)
         if response.status_code >= 400:
             try:
                 problem = response.json()
@@ -80,9 +115,10 @@ class Client:
     ) -> dict[str, Any] | None:
         """Lease the next task (worker keys; stage="review" for reviewers: the next result
         to judge); None when there is nothing to do."""
-        response = self.http.post(
-            "/v1/work/next", params={"stage": stage}, json=self._fields(project=project)
-        )
+        with self._reaching():
+            response = self.http.post(
+                "/v1/work/next", params={"stage": stage}, json=self._fields(project=project)
+            )
         if response.status_code == 204:
             return None
         if response.status_code >= 400:
@@ -209,9 +245,11 @@ class Client:
         `rows` are task dicts, or (line number, encoded JSON object) pairs from a file
         reader; rejected rows are reported with the caller's line numbers. Two chunks are
         in flight by default, so the server parses one while it stores the other; at most
-        `concurrency + 1` chunks are held in memory.
+        `concurrency + 1` chunks are held in memory. The report has the server's shape:
+        the first problems in full, every problem counted by field and by code.
         """
         total: dict[str, Any] = {"created": 0, "duplicate": 0, "rejected": 0, "errors": []}
+        total |= {"error_count": 0, "errors_by_field": Counter(), "errors_by_code": Counter()}
 
         def send(lines: list[int], payload: bytes) -> tuple[list[int], dict[str, Any]]:
             report = self._call(
@@ -225,10 +263,13 @@ class Client:
 
         def merge(future: Future) -> None:
             lines, report = future.result()
-            for key in ("created", "duplicate", "rejected"):
+            for key in ("created", "duplicate", "rejected", "error_count"):
                 total[key] += report[key]
-            for error in report["errors"]:
+            for error in report["errors"][: KEPT_ERRORS - len(total["errors"])]:
                 total["errors"].append(error | {"line": lines[error["line"] - 1]})
+            for key in ("errors_by_field", "errors_by_code"):
+                for name, n in report[key].items():
+                    count(total[key], name, n)
             if on_progress:
                 on_progress(len(lines))
 
@@ -241,7 +282,7 @@ class Client:
             while in_flight:
                 merge(in_flight.popleft())
         total["errors"].sort(key=lambda e: e["line"])
-        return total
+        return total | {k: dict(total[k]) for k in ("errors_by_field", "errors_by_code")}
 
     def export(
         self,
@@ -254,7 +295,8 @@ class Client:
         """Stream an export into a binary file object; returns the bytes written."""
         written = 0
         params = self._fields(format=format, **query)
-        with self.http.stream("GET", f"/v1/projects/{project}/export", params=params) as response:
+        path = f"/v1/projects/{project}/export"
+        with self._reaching(), self.http.stream("GET", path, params=params) as response:
             if response.status_code >= 400:
                 response.read()
                 raise AssayAPIError(response.status_code, response.json())

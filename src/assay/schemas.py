@@ -5,7 +5,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PlainSerializer, StrictBool
 
 from assay.automation.settings import AutomationSettings
+from assay.enums import BATCH_STATUSES, ROLES, TASK_STATUSES, WORKER_ROLES
 from assay.kinds import KINDS
+from assay.quality import CATEGORICAL
 from assay.text import Text
 
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
@@ -17,11 +19,11 @@ Url = Annotated[AnyHttpUrl, Field(max_length=2000), PlainSerializer(str, return_
 Priority = Annotated[int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX)]
 Overlap = Annotated[int, Field(ge=1, le=50)]
 Instructions = Annotated[Text, Field(max_length=200_000)]
-Role = Literal["admin", "manager", "annotator", "reviewer"]
+Role = Literal[ROLES]  # type: ignore[valid-type]
 KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 Stage = Literal["label", "review"]
-TaskStatus = Literal["pending", "in_review", "completed", "canceled", "error"]
-BatchStatus = Literal["staging", "in_progress", "completed"]
+TaskStatus = Literal[TASK_STATUSES]  # type: ignore[valid-type]
+BatchStatus = Literal[BATCH_STATUSES]  # type: ignore[valid-type]
 
 
 class Request(BaseModel):
@@ -35,7 +37,12 @@ Skill = Annotated[Text, Field(min_length=1, max_length=100)]
 Skills = Annotated[list[Skill], Field(max_length=100)]
 LeaseSeconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600)]
 GoldRate = Annotated[float, Field(ge=0, le=1)]
-Consolidation = Literal["mv", "wawa", "ds", "onecoin", "glad", "mace"]
+MaxLeases = Annotated[int, Field(ge=1, le=1000)]
+MAX_LEASES = (
+    "Tasks one worker may hold at once in this project (the labelling page holds 2: the "
+    "task shown and the next); past it `work/next` gives back the open leases"
+)
+Consolidation = Literal[tuple(CATEGORICAL)]  # type: ignore[valid-type]
 TargetConfidence = Annotated[float, Field(gt=0.5, le=1)]
 ADAPTIVE = (
     "Adaptive overlap: each task gets `min_overlap` answers (default `overlap`), then more "
@@ -85,6 +92,7 @@ class ProjectCreate(QualitySettings):
     )
     lease_seconds: LeaseSeconds = Field(600, description="How long a worker holds a task")
     gold_rate: GoldRate = Field(0.1, description="Share of a worker's tasks that are gold")
+    max_leases_per_worker: MaxLeases = Field(2, description=MAX_LEASES)
 
 
 class ProjectUpdate(QualitySettings):
@@ -96,6 +104,7 @@ class ProjectUpdate(QualitySettings):
     required_skills: Skills | None = None
     lease_seconds: LeaseSeconds | None = None
     gold_rate: GoldRate | None = None
+    max_leases_per_worker: MaxLeases | None = Field(None, description=MAX_LEASES)
 
 
 class ProjectOut(BaseModel):
@@ -110,8 +119,11 @@ class ProjectOut(BaseModel):
     required_skills: list[str]
     lease_seconds: int
     gold_rate: float
+    max_leases_per_worker: int
     consolidation: str | None
-    min_overlap: int | None
+    min_overlap: int = Field(
+        description="The same setting as `overlap`, under its name for adaptive overlap"
+    )
     max_overlap: int | None
     target_confidence: float | None
     min_worker_quality: float | None
@@ -124,6 +136,11 @@ class ProjectOut(BaseModel):
 
 class ProjectCreated(ProjectOut):
     callback_secret: str = Field(description="Signs callbacks; shown only here")
+
+
+class CallbackSecret(BaseModel):
+    project: str
+    callback_secret: str = Field(description="Signs callbacks from now on; shown only here")
 
 
 class BatchProgress(BaseModel):
@@ -252,13 +269,27 @@ class RowError(BaseModel):
     line: int
     field: str
     message: str
+    code: str = Field(
+        description="invalid_json, a pydantic error type (missing, int_parsing, ...), or "
+        "invalid for the task kind's own checks"
+    )
 
 
 class ImportReport(BaseModel):
     created: int = 0
     duplicate: int = 0
     rejected: int = 0
-    errors: list[RowError] = Field(default_factory=list)
+    errors: list[RowError] = Field(
+        default_factory=list, description="The first 100 problems, in line order"
+    )
+    error_count: int = Field(0, description="Every problem found (a row may have several)")
+    errors_by_field: dict[str, int] = Field(
+        default_factory=dict,
+        description="Problems by field; past 100 fields the rest count under (other)",
+    )
+    errors_by_code: dict[str, int] = Field(
+        default_factory=dict, description="Problems by code, bounded like errors_by_field"
+    )
 
 
 # --- keys -----------------------------------------------------------------------------
@@ -284,7 +315,7 @@ class KeyCreated(KeyOut):
 
 # --- workers and work ----------------------------------------------------------------
 
-WorkerRole = Literal["annotator", "reviewer"]
+WorkerRole = Literal[WORKER_ROLES]  # type: ignore[valid-type]
 
 
 class WorkerCreate(Request):
@@ -398,6 +429,14 @@ class GoldScore(BaseModel):
     ci95: tuple[float, float] = Field(description="Clopper-Pearson 95% interval of accuracy")
 
 
+class WorkerGold(GoldScore):
+    counted_answers: int = Field(
+        description="the worker's answers (oldest first) these figures cover: all of them "
+        "for a manager; for the worker themselves, those up to the last full 20 and those "
+        "before today (UTC), so the figures never move with a single answer"
+    )
+
+
 class PrelabelUse(BaseModel):
     shown: int = Field(description="answers given with a pre-label on screen")
     kept: int = Field(description="of those, answers that kept the pre-label (anchoring)")
@@ -409,7 +448,7 @@ class WorkerStats(BaseModel):
     mean_duration_ms: float | None
     active_ms: int = Field(description="time spent answering, as the workers' pages measured it")
     prelabels: PrelabelUse = Field(description="answers to tasks shown with a pre-label")
-    gold: GoldScore
+    gold: WorkerGold
 
 
 class AuditIn(Request):

@@ -9,14 +9,18 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from assay.api import errors
+from assay.api.headers import SecurityHeaders
 from assay.api.lane import QuickLane
 from assay.api.limits import BodySizeLimit, RejectNulInUrl
 from assay.api.responses import OrjsonResponse
 from assay.api.routes import batches, keys, kinds, media, projects, tasks, work, workers
+from assay.api.throttle import AuthThrottle
 from assay.api.timing import ServerTiming
+from assay.automation.models.plugins import register_plugins
 from assay.dispatcher import Dispatcher
 from assay.engine.automation import Automator
 from assay.engine.refit import Refitter
+from assay.outbound import OutboundPolicy
 from assay.settings import Settings
 from assay.store.db import Store
 from assay.store.migrate import migrate
@@ -30,6 +34,9 @@ Lists paginate with `limit` and the `next_token` of the previous page.
 
 
 def create_app(settings: Settings) -> FastAPI:
+    outbound = OutboundPolicy(allow_private=settings.allow_private_urls)
+    register_plugins(settings.plugins)  # at start only: requests name them, never import
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         store = Store(settings.database_url)
@@ -38,8 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.lane = QuickLane(store.dialect)
         checkpointer = store.start_checkpoints()
         refitter = Refitter(store).start()
-        automator = Automator(store).start() if settings.automate else None
-        dispatcher = Dispatcher(store) if settings.deliver_callbacks else None
+        automator = Automator(store, outbound=outbound).start() if settings.automate else None
+        dispatcher = Dispatcher(store, outbound) if settings.deliver_callbacks else None
         if dispatcher:
             dispatcher.start()
         # What exists now lives as long as the server: out of the collector's sight, a
@@ -64,10 +71,14 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
     )
+    app.state.settings = settings
+    app.state.outbound = outbound
     errors.install(app)
     app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ServerTiming)  # added last: the outermost, so it times the rest
+    app.add_middleware(SecurityHeaders)  # outside even that: no response goes without them
+    app.state.auth_throttle = AuthThrottle(settings.auth_failures)
     # Routes are matched in order: the work loop's, by far the most frequent, go first.
     for module in (work, tasks, projects, batches, workers, keys, kinds, media):
         app.include_router(module.router)

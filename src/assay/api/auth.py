@@ -11,10 +11,13 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from assay.engine.keys import WORKER_ROLES, Principal, authenticate
+from assay.api.throttle import AuthThrottle, client_address
+from assay.engine.keys import Principal, authenticate
 from assay.engine.sessions import csrf_matches, session_of
 from assay.engine.workers import working
+from assay.enums import MANAGER_ROLES, WORKER_ROLES
 from assay.errors import AssayError
+from assay.outbound import OutboundPolicy
 from assay.store.db import Store
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `assay keys create`")
@@ -24,15 +27,21 @@ async def store_of(request: Request) -> Store:
     return request.app.state.store
 
 
+async def outbound_of(request: Request) -> OutboundPolicy:
+    """Where this server may send requests (callbacks, model endpoints)."""
+    return request.app.state.outbound
+
+
 SESSION_COOKIE = "assay_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _known(store: Store, secret: str) -> Principal:
+def _known(store: Store, secret: str, throttle: AuthThrottle, address: str) -> Principal:
     found = authenticate(store, secret)
     if found is None:
-        raise AssayError("the API key is unknown or revoked", "invalid_key", 401)
+        refusal = throttle.failure(address)
+        raise refusal or AssayError("the API key is unknown or revoked", "invalid_key", 401)
     return found
 
 
@@ -52,7 +61,8 @@ def identify(
     one, else the session cookie."""
     if credentials is not None:
         secret = credentials.credentials
-        return lambda store: _known(store, secret)
+        throttle, address = request.app.state.auth_throttle, client_address(request)
+        return lambda store: _known(store, secret, throttle, address)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         changes = request.method not in SAFE_METHODS
@@ -104,4 +114,4 @@ def allow(*roles: str):
 
 
 ADMIN = allow("admin")
-MANAGER = allow("admin", "manager")
+MANAGER = allow(*MANAGER_ROLES)

@@ -48,11 +48,15 @@ TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal server error",
 }
 
 
 def problem_from(exc: AssayError) -> OrjsonResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
     return problem(
         exc.status,
         exc.code,
@@ -60,5 +64,5 @@ def problem_from(exc: AssayError) -> OrjsonResponse:
         exc.detail,
         exc.errors,
         exc.extra,
-        headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
+        headers=headers,
     )

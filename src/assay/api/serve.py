@@ -19,5 +19,9 @@ def app() -> FastAPI:
         Settings(
             database_url=os.environ["ASSAY_SERVE_DATABASE_URL"],
             max_body_bytes=int(os.environ["ASSAY_SERVE_MAX_BODY_BYTES"]),
+            auth_failures=os.environ["ASSAY_SERVE_AUTH_FAILURES"],
+            max_image_pixels=int(os.environ["ASSAY_SERVE_MAX_IMAGE_PIXELS"]),
+            plugins=tuple(os.environ["ASSAY_SERVE_PLUGINS"].split()),
+            allow_private_urls=os.environ.get("ASSAY_SERVE_ALLOW_PRIVATE_URLS") == "1",
         )
     )

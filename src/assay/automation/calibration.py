@@ -22,7 +22,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import expit
-from sklearn.isotonic import IsotonicRegression
 
 MIN_ISOTONIC = 1000
 
@@ -69,6 +68,8 @@ def fit_calibration(
     if not np.isfinite(s).all():
         raise ValueError("scores must be finite")
     if s.size >= min_isotonic:
+        from sklearn.isotonic import IsotonicRegression  # the automation extra
+
         fit = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y)
         return IsotonicCalibration(
             tuple(map(float, fit.X_thresholds_)), tuple(map(float, fit.y_thresholds_))

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assay.automation.models import check_spec
 from assay.automation.models.spec import takes_labels
 from assay.errors import FieldError, Invalid, field_path
+from assay.extras import missing
 
 
 class AutomationSettings(BaseModel):
@@ -17,7 +18,8 @@ class AutomationSettings(BaseModel):
     model: dict[str, Any] = Field(
         default_factory=lambda: {"type": "text_classifier"},
         description='A model plugin: {"type": "text_classifier", "fields": ["text"]}, '
-        '{"type": "openai", ...}, {"type": "http", "url"} or {"type": "python", "function"}',
+        '{"type": "openai", ...}, {"type": "http", "url"} or {"type": "python", "name"} '
+        "(a plugin registered when the server started)",
     )
     target_accuracy: Annotated[float, Field(gt=0.5, lt=1)] = Field(
         description="Accuracy the model's answers must reach to be delivered without people"
@@ -48,6 +50,8 @@ class AutomationSettings(BaseModel):
 def checked_settings(settings: Any, labels: list[str] | None) -> dict[str, Any]:
     """Settings validated (errors under `automation`); the model spec gets the project's
     `labels` unless it names its own."""
+    if reason := missing("sklearn", "automation", "model-in-the-loop"):
+        raise Invalid([FieldError("automation", reason)])
     try:
         checked = AutomationSettings.model_validate(settings).model_dump()
     except ValidationError as exc:

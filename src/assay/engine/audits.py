@@ -34,13 +34,14 @@ def audit_task(
         found = one(conn, _TASK, {"task": task_id})
         if found is None:
             raise NotFound("task", task_id)
-        project, batch, status = found
-        if status != "completed":
-            raise Conflict("not_delivered", f"only completed tasks can be audited (it is {status})")
+        if found.status != "completed":
+            raise Conflict(
+                "not_delivered", f"only completed tasks can be audited (it is {found.status})"
+            )
         values = {
             "task": task_id,
-            "project": project,
-            "batch": batch,
+            "project": found.project_id,
+            "batch": found.batch_id,
             "correct": int(correct),
             "note": note,
             "auditor": auditor,
@@ -64,9 +65,10 @@ def batch_accuracy(store: Store, batch_id: str) -> dict[str, Any]:
     """The share of a batch's audited results that were correct, with its 95% interval."""
     get_batch(store, batch_id)  # 404 for an unknown batch
     with store.read() as conn:
-        audited, correct = conn.execute(
-            select(func.count(), func.coalesce(func.sum(audits.c.correct), 0)).where(
-                audits.c.batch_id == batch_id
-            )
+        found = conn.execute(
+            select(
+                func.count().label("audited"),
+                func.coalesce(func.sum(audits.c.correct), 0).label("correct"),
+            ).where(audits.c.batch_id == batch_id)
         ).one()
-    return {"batch": batch_id} | measured_accuracy(audited, int(correct))
+    return {"batch": batch_id} | measured_accuracy(found.audited, int(found.correct))

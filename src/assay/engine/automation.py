@@ -26,7 +26,9 @@ import hashlib
 import logging
 import random
 import threading
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,10 +40,12 @@ from assay.automation import certify_threshold, select_for_labelling
 from assay.automation.models import load_model, refit_growth
 from assay.automation.models.base import ModelError, Prediction, texts_of
 from assay.engine.embeddings import DatabaseEmbeddings
+from assay.engine.leases import LeasedLoop
 from assay.engine.work import complete_task
 from assay.errors import AssayError, Conflict, FieldError, Invalid, NotFound
 from assay.ids import utc_now
-from assay.kinds import answer_keys
+from assay.kinds import answer_keys, automation_kinds
+from assay.outbound import STRICT, OutboundPolicy
 from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, one, run, run_many
 
@@ -59,7 +63,7 @@ _UNDRAWN = Sql(
     " AND calibration IS NULL ORDER BY id"
 )
 _DRAWN = Sql(
-    "SELECT batch_id, count(*), coalesce(sum(calibration), 0) FROM tasks"
+    "SELECT batch_id, count(*) AS tasks, coalesce(sum(calibration), 0) AS sampled FROM tasks"
     " WHERE project_id = :project AND gold IS NULL AND calibration IS NOT NULL"
     " GROUP BY batch_id"
 )
@@ -80,11 +84,11 @@ def draw_calibration(
     so the sample stays `calibration_share` of the batch as tasks arrive. Those drawn get
     `calibration_overlap` answers where that is more than the project's overlap."""
     undrawn: dict[str | None, list[str]] = defaultdict(list)
-    for task_id, batch_id in all_rows(conn, _UNDRAWN, {"project": project_id}):
-        undrawn[batch_id].append(task_id)
+    for row in all_rows(conn, _UNDRAWN, {"project": project_id}):
+        undrawn[row.batch_id].append(row.id)
     drawn = {
-        batch: (n, int(sampled))
-        for batch, n, sampled in all_rows(conn, _DRAWN, {"project": project_id})
+        row.batch_id: (row.tasks, int(row.sampled))
+        for row in all_rows(conn, _DRAWN, {"project": project_id})
     }
     marks = []
     for batch_id, task_ids in undrawn.items():
@@ -144,14 +148,16 @@ def is_model_result(result: dict) -> bool:
     return result.get("provenance") == MODEL
 
 
-def _human_results(kind: str, params: dict, rows: list[tuple]) -> tuple[list, list]:
+def _human_results(kind: str, params: dict, rows: list) -> tuple[list, list]:
     """(training, calibration) lists of (task id, task params, answer key) from people's
     results."""
-    people = [r for r in rows if not is_model_result(orjson.loads(r[2]))]
-    keys = answer_keys(kind, params, [orjson.loads(r[2]) for r in people])
+    people = [r for r in rows if not is_model_result(orjson.loads(r.response))]
+    keys = answer_keys(kind, params, [orjson.loads(r.response) for r in people])
     training, calibration = [], []
     for row, key in zip(people, keys, strict=True):
-        (calibration if row[3] else training).append((row[0], orjson.loads(row[1]), key))
+        (calibration if row.calibration else training).append(
+            (row.id, orjson.loads(row.params), key)
+        )
     return training, calibration
 
 
@@ -197,16 +203,44 @@ class _Kept:
         return [self.predictions[task_id] for task_id, _ in rows]
 
 
-_KEPT: dict[tuple[str, str], _Kept] = {}
-"""(store URL, project id) -> its model, for the life of the server process."""
+KEPT_MODELS = 8
+"""Models a server process keeps between cycles (a fine-tuned one holds about 100 MB)."""
 
 
-def _kept_model(store: Store, project_id: str, spec: dict) -> _Kept:
+class ModelCache:
+    """(store URL, project id) -> its `_Kept` model: at most `size`, the least recently
+    used dropped first (its project refits when its turn comes again)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._kept: OrderedDict[tuple[str, str], _Kept] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> "_Kept | None":
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+        return kept
+
+    def put(self, key: tuple[str, str], kept: "_Kept") -> None:
+        self._kept[key] = kept
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+_KEPT = ModelCache(KEPT_MODELS)
+
+
+def _kept_model(store: Store, project_id: str, spec: dict, outbound: OutboundPolicy) -> _Kept:
     key, encoded = (str(store.url), project_id), orjson.dumps(spec, option=orjson.OPT_SORT_KEYS)
     kept = _KEPT.get(key)
     if kept is None or kept.spec != encoded:
-        model = load_model(spec, DatabaseEmbeddings(store))
-        kept = _KEPT[key] = _Kept(encoded, model, refit_growth(spec))
+        model = load_model(spec, DatabaseEmbeddings(store), outbound)
+        kept = _Kept(encoded, model, refit_growth(spec))
+        _KEPT.put(key, kept)
     return kept
 
 
@@ -214,39 +248,56 @@ _ONE_CYCLE_AT_A_TIME = threading.Lock()
 
 
 def run_cycle(
-    store: Store, project_id: str, rng: random.Random | None = None, wait: bool = True
+    store: Store,
+    project_id: str,
+    rng: random.Random | None = None,
+    wait: bool = True,
+    outbound: OutboundPolicy = STRICT,
 ) -> dict[str, Any]:
     """One model-in-the-loop cycle for the project; returns its report. Cycles of a server
     process run one at a time (the background job and a request may both start one); with
-    `wait=False` a busy process answers 409 at once rather than after a minutes-long fit."""
+    `wait=False` a busy process answers 409 at once rather than after a minutes-long fit.
+    A model endpoint is reached only where `outbound` allows. A model that cannot answer
+    is a 502 `model_unavailable` that says no more than its endpoint's HTTP status (what
+    went wrong goes to the server log: an error text would tell a caller what answers at
+    an address, or what it answered)."""
     if not _ONE_CYCLE_AT_A_TIME.acquire(blocking=wait):
         raise Conflict(
             "automation_running", "a model-in-the-loop cycle is running; try again when it ends"
         )
     try:
-        return _cycle(store, project_id, rng or random.Random())
+        return _cycle(store, project_id, rng or random.Random(), outbound)
     except ModelError as exc:  # an endpoint down, a malformed reply: not the caller's fault
-        raise AssayError(f"the project's model failed: {exc}", "model_error", 502) from None
+        log.warning("the model of project %s could not answer: %s", project_id, exc)
+        status = {"upstream_status": exc.status} if exc.status else {}
+        detail = "the project's model could not answer"
+        if exc.status:
+            detail += f" (its endpoint answered HTTP {exc.status})"
+        raise AssayError(detail, "model_unavailable", 502, extra=status) from None
     finally:
         _ONE_CYCLE_AT_A_TIME.release()
 
 
-def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
+def _cycle(
+    store: Store, project_id: str, rng: random.Random, outbound: OutboundPolicy
+) -> dict[str, Any]:
     with store.write() as conn:
         found = one(conn, _SETTINGS, {"project": project_id})
         if found is None:
             raise NotFound("project", project_id)
-        kind, params, settings, overlap = found
+        kind, params, settings = found.kind, found.params, found.automation
         if settings is None:
             raise Invalid([FieldError("automation", "the project has no automation settings")])
+        if kind not in automation_kinds():  # settings stored before kinds declared it
+            raise Invalid([FieldError("automation", f"automation cannot serve {kind} tasks")])
         settings, params = orjson.loads(settings), orjson.loads(params)
-        draw_calibration(conn, project_id, settings, overlap, rng)
+        draw_calibration(conn, project_id, settings, found.overlap, rng)
     with store.read() as conn:
         completed = all_rows(conn, _COMPLETED, {"project": project_id})
-        pending = [list(r) for r in all_rows(conn, _PENDING, {"project": project_id})]
+        pending = all_rows(conn, _PENDING, {"project": project_id})
     training, calibration = _human_results(kind, params, completed)
     cycle = Cycle(training_labels=len(training), calibration_labelled=len(calibration))
-    kept = _kept_model(store, project_id, settings["model"])
+    kept = _kept_model(store, project_id, settings["model"], outbound)
     trainable = hasattr(kept.model, "fit")  # plugins that only predict are used as they are
     if (
         trainable
@@ -266,17 +317,20 @@ def _cycle(store: Store, project_id: str, rng: random.Random) -> dict[str, Any]:
         kept.version, kept.labels, kept.predictions = version, len(training), {}
     cycle.model_version = kept.version
     threshold = _certify(kind, params, settings, kept, calibration, cycle)
-    items = [orjson.loads(r[1]) for r in pending]
-    predictions = kept.predict([(r[0], item) for r, item in zip(pending, items, strict=True)])
+    items = [orjson.loads(r.params) for r in pending]
+    predictions = kept.predict([(r.id, item) for r, item in zip(pending, items, strict=True)])
     cycle.predicted = len(predictions)
     labels = params["labels"]
     space = _embedding_space(kept.model, items, predictions, labels)  # before any transaction
     with store.write() as conn:
         _store_predictions(conn, project_id, kept.version, pending, predictions)
+        done = set()
         if threshold is not None:
-            _automate(conn, store.dialect, cycle, pending, predictions, threshold)
+            done = _automate(conn, store.dialect, cycle, pending, predictions, threshold)
         if settings["active_learning"]:
-            chosen = _most_informative(pending, predictions, space, labels, threshold, settings)
+            chosen = _most_informative(
+                pending, predictions, space, labels, threshold, settings, done
+            )
             _raise_for_people(conn, project_id, pending, chosen, cycle)
     _save_state(store, project_id, cycle, threshold)
     return cycle.report()
@@ -329,18 +383,19 @@ def _store_predictions(
     """Store each pending task's prediction and make it the pre-label; those already
     stored by this model version are left as they are."""
     known = {
-        task: (response, v) for task, response, v in all_rows(conn, _KNOWN, {"project": project_id})
+        r.task_id: (r.response, r.model_version)
+        for r in all_rows(conn, _KNOWN, {"project": project_id})
     }
     now = utc_now()
     rows, prelabels = [], []
     for row, prediction in zip(pending, predictions, strict=True):
-        old, old_version = known.get(row[0], (None, None))
+        old, old_version = known.get(row.id, (None, None))
         if old_version == version:
             continue
         response = orjson.dumps(prediction.response).decode()
         rows.append(
             {
-                "task": row[0],
+                "task": row.id,
                 "project": project_id,
                 "version": version,
                 "response": response,
@@ -348,14 +403,15 @@ def _store_predictions(
                 "now": now,
             }
         )
-        prelabels.append({"task": row[0], "new": response, "old": old or response})
+        prelabels.append({"task": row.id, "new": response, "old": old or response})
     run_many(conn, _FORGET, [{"task": r["task"]} for r in rows])
     run_many(conn, _PREDICTION, rows)
     run_many(conn, _PRELABEL, prelabels)
 
 
 _UNTOUCHED = (
-    "SELECT t.id, t.batch_id, t.callback_url, b.callback_url, p.callback_url FROM tasks t"
+    "SELECT t.id AS task_id, t.batch_id, t.callback_url AS task_url,"
+    " b.callback_url AS batch_url, p.callback_url AS project_url FROM tasks t"
     " JOIN projects p ON p.id = t.project_id LEFT JOIN batches b ON b.id = t.batch_id"
     " WHERE t.id = :task AND t.status = 'pending' AND t.answers = 0 AND t.leases = 0"
     " AND t.ready = 1"
@@ -365,24 +421,18 @@ _UNTOUCHED_TASK = {"sqlite": Sql(_UNTOUCHED), "postgresql": Sql(_UNTOUCHED + " F
 
 def _automate(
     conn: Connection, dialect: str, cycle: Cycle, pending: list, predictions: list, threshold: float
-) -> None:
+) -> set[str]:
     """Complete with the model's answer the tasks it is sure enough of and no one has
-    started (outside the calibration sample)."""
+    started (outside the calibration sample); returns their ids."""
     now = utc_now()
+    done = set()
     for row, prediction in zip(pending, predictions, strict=True):
-        if row[2] != 0 or prediction.confidence < threshold:
+        if row.calibration != 0 or prediction.confidence < threshold:
             continue
-        found = one(conn, _UNTOUCHED_TASK[dialect], {"task": row[0]})
+        found = one(conn, _UNTOUCHED_TASK[dialect], {"task": row.id})
         if found is None:
             continue
-        task_id, batch_id, task_url, batch_url, project_url = found
-        ctx = {
-            "task_id": task_id,
-            "batch_id": batch_id,
-            "task_url": task_url,
-            "batch_url": batch_url,
-            "project_url": project_url,
-        }
+        ctx = found._asdict()
         result = prediction.response | {
             "confidence": prediction.confidence,
             "provenance": MODEL,
@@ -391,7 +441,8 @@ def _automate(
         }
         complete_task(conn, ctx, result, now)
         cycle.automated += 1
-        row[2] = None  # done: not for people any more
+        done.add(row.id)
+    return done
 
 
 _CLEAR_BOOST = Sql(
@@ -424,13 +475,19 @@ def _embedding_space(model, items: list, predictions: list, labels: list[str]) -
     return _probabilities(predictions, labels)
 
 
-def _most_informative(pending, predictions, space, labels, threshold, settings) -> list[int]:
+def _most_informative(
+    pending, predictions, space, labels, threshold, settings, done: set[str]
+) -> list[int]:
     """Rows of `pending` whose labels would teach the model most: not in the calibration
-    sample, not started, below the threshold; uncertain and spread out."""
+    sample, not started, not `done` by the model, below the threshold; uncertain and
+    spread out."""
     candidates = [
         i
         for i, (row, p) in enumerate(zip(pending, predictions, strict=True))
-        if row[2] == 0 and row[3] == 0 and (threshold is None or p.confidence < threshold)
+        if row.calibration == 0
+        and row.answers == 0
+        and row.id not in done
+        and (threshold is None or p.confidence < threshold)
     ]
     if not candidates:
         return []
@@ -443,8 +500,8 @@ def _raise_for_people(conn, project_id: str, pending: list, chosen: list[int], c
     """Pending calibration tasks first in people's queue (started ones too: with overlap
     they still need answers), then the chosen ones."""
     run(conn, _CLEAR_BOOST, {"project": project_id})
-    boosts = [{"task": row[0], "boost": CALIBRATION_BOOST} for row in pending if row[2] == 1]
-    boosts += [{"task": pending[i][0], "boost": ACTIVE_BOOST} for i in chosen]
+    boosts = [{"task": r.id, "boost": CALIBRATION_BOOST} for r in pending if r.calibration == 1]
+    boosts += [{"task": pending[i].id, "boost": ACTIVE_BOOST} for i in chosen]
     run_many(conn, _BOOST, boosts)
     cycle.raised = len(boosts)
 
@@ -476,51 +533,79 @@ def _save_state(store: Store, project_id: str, cycle: Cycle, threshold: float | 
 
 _AUTOMATED = Sql("SELECT id FROM projects WHERE automation IS NOT NULL ORDER BY id")
 _FINGERPRINT = Sql(
-    "SELECT count(*), coalesce(sum(answers), 0),"
-    " coalesce(sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0)"
+    "SELECT count(*) AS tasks, coalesce(sum(answers), 0) AS answers,"
+    " coalesce(sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0) AS completed"
     " FROM tasks WHERE project_id = :project"
 )
+RETRY_CAP_S = 600.0
+
+
+def retry_delay(failures: int, base_s: float, cap_s: float = RETRY_CAP_S) -> float:
+    """Seconds before a project whose cycle failed `failures` times in a row is tried
+    again: `base_s`, doubling with each failure, at most `cap_s`."""
+    return min(cap_s, base_s * 2 ** min(failures - 1, 32))
 
 
 class Automator:
-    """Runs model-in-the-loop cycles from a daemon thread of `assay serve`: for each
-    automated project whose tasks or answers changed since its last cycle."""
+    """Runs model-in-the-loop cycles in the background, in one process of the deployment
+    (the holder of the "automation" lease, engine/leases.py): for each automated project
+    whose tasks or answers changed since its last cycle. A project whose cycle fails (its
+    model endpoint is down) waits `retry_delay` before the next try, not a round."""
 
-    def __init__(self, store: Store, interval_s: float = 5.0):
+    def __init__(
+        self,
+        store: Store,
+        interval_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        outbound: OutboundPolicy = STRICT,
+    ):
         self.store = store
+        self.outbound = outbound
         self.interval_s = interval_s
+        self.clock = clock
         self._seen: dict[str, tuple] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="assay-automation", daemon=True)
+        self._failing: dict[str, tuple[int, float]] = {}
+        """project id -> (failures in a row, clock time before which it is not tried)"""
+        self._loop = LeasedLoop(store, "automation", self.run_once, interval_s)
 
     def start(self) -> "Automator":
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
+        self._loop.stop(timeout_s=60)
 
     def _fingerprint(self, project_id: str) -> tuple:
         with self.store.read() as conn:
             return tuple(one(conn, _FINGERPRINT, {"project": project_id}))
 
     def run_once(self) -> list[str]:
-        """Run a cycle for each automated project that changed; returns their ids."""
+        """Run a cycle for each automated project that changed and is not waiting out a
+        failure; returns the ids of those whose cycle ran through."""
         with self.store.read() as conn:
-            projects = [p for (p,) in all_rows(conn, _AUTOMATED, {})]
+            projects = [row.id for row in all_rows(conn, _AUTOMATED, {})]
         ran = []
         for project_id in projects:
+            failures, not_before = self._failing.get(project_id, (0, 0.0))
+            if self.clock() < not_before:
+                continue
             if self._fingerprint(project_id) == self._seen.get(project_id):
                 continue
-            run_cycle(self.store, project_id)
+            try:
+                run_cycle(self.store, project_id, outbound=self.outbound)
+            except Exception as exc:
+                delay = retry_delay(failures + 1, self.interval_s)
+                self._failing[project_id] = (failures + 1, self.clock() + delay)
+                log.warning(
+                    "automation of project %s failed (%d in a row), next try in %.0f s: %s",
+                    project_id,
+                    failures + 1,
+                    delay,
+                    exc,
+                    exc_info=not isinstance(exc, AssayError),
+                )
+                continue
+            self._failing.pop(project_id, None)
             self._seen[project_id] = self._fingerprint(project_id)
             ran.append(project_id)
         return ran
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("automation round failed")

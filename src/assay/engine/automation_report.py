@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from assay.automation.credentials import masked_settings
 from assay.engine.audits import measured_accuracy
 from assay.engine.automation import is_model_result
 from assay.engine.projects import require_project
@@ -32,7 +33,8 @@ _RESULTS = Sql(
     " WHERE t.project_id = :project AND t.status = 'completed' AND t.gold IS NULL"
 )
 _PEOPLE = Sql(
-    "SELECT count(n.correct), coalesce(sum(n.correct), 0), avg(n.duration_ms)"
+    "SELECT count(n.correct) AS gold_answered, coalesce(sum(n.correct), 0) AS gold_correct,"
+    " avg(n.duration_ms) AS mean_ms"
     " FROM annotations n JOIN tasks t ON t.id = n.task_id WHERE t.project_id = :project"
 )
 
@@ -40,38 +42,40 @@ _PEOPLE = Sql(
 def automation_report(store: Store, project_id: str) -> dict[str, Any]:
     with store.read() as conn:
         require_project(conn, project_id, None)
-        overlap, settings = one(conn, _PROJECT, {"project": project_id})
+        project = one(conn, _PROJECT, {"project": project_id})
         state = one(conn, _STATE, {"project": project_id})
         results = all_rows(conn, _RESULTS, {"project": project_id})
-        gold_answered, gold_correct, mean_ms = one(conn, _PEOPLE, {"project": project_id})
+        people = one(conn, _PEOPLE, {"project": project_id})
     by_batch: dict[str | None, Counter] = {}
-    for batch_id, response, audited in results:
-        who = "model" if is_model_result(orjson.loads(response)) else "people"
-        counts = by_batch.setdefault(batch_id, Counter())
+    for r in results:
+        who = "model" if is_model_result(orjson.loads(r.response)) else "people"
+        counts = by_batch.setdefault(r.batch_id, Counter())
         counts[who] += 1
-        if audited is not None:
+        if r.correct is not None:
             counts[f"{who}_audited"] += 1
-            counts[f"{who}_audited_correct"] += audited
+            counts[f"{who}_audited_correct"] += r.correct
     total = sum(by_batch.values(), Counter())
-    certified = orjson.loads(state[3])["certified"] if state else None
+    certified = orjson.loads(state.report)["certified"] if state else None
+    settings = project.automation
     return {
         "project": project_id,
-        "settings": None if settings is None else orjson.loads(settings),
+        "settings": None if settings is None else masked_settings(orjson.loads(settings)),
         "model": None
         if state is None
         else {
-            "version": state[0] or None,
-            "fitted_at": state[1],
-            "threshold": state[2],
-            "last_cycle": orjson.loads(state[3]),
+            "version": state.model_version or None,
+            "fitted_at": state.fitted_at,
+            "threshold": state.threshold,
+            "last_cycle": orjson.loads(state.report),
         },
         "overall": _shares(total, certified),
         "batches": [
             {"batch": batch_id} | _shares(counts, certified)
             for batch_id, counts in sorted(by_batch.items(), key=lambda b: b[0] or "")
         ],
-        "people_gold": {"answered": gold_answered} | accuracy_summary(gold_correct, gold_answered),
-        "human_hours_saved": total["model"] * overlap * (mean_ms or 0) / 3_600_000,
+        "people_gold": {"answered": people.gold_answered}
+        | accuracy_summary(people.gold_correct, people.gold_answered),
+        "human_hours_saved": total["model"] * project.overlap * (people.mean_ms or 0) / 3_600_000,
     }
 
 

@@ -8,13 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from assay.engine.callbacks import enqueue_batch
 from assay.engine.pagination import fetch_page
 from assay.engine.projects import require_project
+from assay.enums import TASK_STATUSES
 from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
+from assay.outbound import STRICT, OutboundPolicy
 from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, one
 from assay.store.tables import batches, tasks
-
-TASK_STATUSES = ("pending", "in_review", "completed", "canceled", "error")
 
 
 def _public(mapping) -> dict[str, Any]:
@@ -39,8 +39,11 @@ def open_batch_for_tasks(conn: Connection, batch_id: str, project_id: str) -> No
         )
 
 
-def create_batch(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+def create_batch(
+    store: Store, spec: dict[str, Any], outbound: OutboundPolicy = STRICT
+) -> dict[str, Any]:
     """Create a batch; a repeated name in the same project is a 409 carrying its id."""
+    outbound.check_field("callback_url", spec.get("callback_url"))
     row = {
         "id": new_id(),
         "project_id": spec["project"],
@@ -115,12 +118,12 @@ def batch_status(store: Store, batch_id: str) -> dict[str, Any]:
     with store.read() as conn:
         batch = _get(conn, batch_id)
         counts = dict.fromkeys(TASK_STATUSES, 0)
-        for status, n in conn.execute(
-            select(tasks.c.status, func.count())
+        for row in conn.execute(
+            select(tasks.c.status, func.count().label("n"))
             .where(tasks.c.batch_id == batch_id)
             .group_by(tasks.c.status)
         ):
-            counts[status] = n
+            counts[row.status] = row.n
     return {
         "id": batch_id,
         "status": batch["status"],

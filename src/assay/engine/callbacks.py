@@ -7,13 +7,15 @@ mid-delivery leaves rows that come due again after the lease.
 """
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from assay.ids import iso_plus, new_id, utc_now
+from assay.outbound import destination
 from assay.store.db import Store
 from assay.store.sql import Sql, one, run, run_many
 from assay.store.tables import batches, callbacks, projects, tasks
@@ -30,6 +32,7 @@ class Delivery:
     body: bytes
     secret: str
     task_id: str | None
+    destination: str
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,10 @@ def backoff_seconds(attempts: int, rng: random.Random = random._inst) -> float:
 
 _ENQUEUE = Sql(
     "INSERT INTO callbacks"
-    " (id, project_id, task_id, batch_id, url, body, status, attempts, next_attempt_at,"
-    " created_at)"
-    " VALUES (:id, :project_id, :task_id, :batch_id, :url, :body, 'pending', 0, :now, :now)"
+    " (id, project_id, task_id, batch_id, url, destination, body, status, attempts,"
+    " next_attempt_at, created_at)"
+    " VALUES (:id, :project_id, :task_id, :batch_id, :url, :destination, :body, 'pending', 0,"
+    " :now, :now)"
 )
 
 
@@ -60,6 +64,7 @@ def _enqueue(conn: Connection, project_id: str, url: str, body: dict, **subject:
         "task_id": subject.get("task_id"),
         "batch_id": subject.get("batch_id"),
         "url": url,
+        "destination": destination(url),
         "body": orjson.dumps(body).decode(),
         "now": utc_now(),
     }
@@ -101,8 +106,9 @@ def enqueue_batch(conn: Connection, batch_id: str) -> None:
         _enqueue(conn, batch.project_id, url, body, batch_id=batch_id)
 
 
-def claim_due(store: Store, limit: int) -> list[Delivery]:
-    """Take up to `limit` due callbacks for delivery (leasing them for a minute)."""
+def claim_due(store: Store, limit: int, skip: Collection[str] = ()) -> list[Delivery]:
+    """Take up to `limit` due callbacks for delivery (leasing them for a minute), leaving
+    out those going to the destinations in `skip` (the dispatcher's busy ones)."""
     with store.write() as conn:
         now = utc_now()
         due = (
@@ -111,6 +117,9 @@ def claim_due(store: Store, limit: int) -> list[Delivery]:
             .order_by(callbacks.c.next_attempt_at)
             .limit(limit)
         )
+        if skip:
+            column = callbacks.c.destination
+            due = due.where(or_(column.is_(None), column.not_in(list(skip))))
         if store.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         rows = conn.execute(
@@ -120,6 +129,7 @@ def claim_due(store: Store, limit: int) -> list[Delivery]:
             .returning(
                 callbacks.c.id,
                 callbacks.c.url,
+                callbacks.c.destination,
                 callbacks.c.body,
                 callbacks.c.project_id,
                 callbacks.c.task_id,
@@ -134,7 +144,17 @@ def claim_due(store: Store, limit: int) -> list[Delivery]:
                 )
             ).all()
         )
-    return [Delivery(r.id, r.url, r.body.encode(), secrets[r.project_id], r.task_id) for r in rows]
+    return [
+        Delivery(
+            r.id,
+            r.url,
+            r.body.encode(),
+            secrets[r.project_id],
+            r.task_id,
+            r.destination or destination(r.url),
+        )
+        for r in rows
+    ]
 
 
 _DELIVERED = Sql(
@@ -163,10 +183,10 @@ def record(store: Store, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
             if outcome.ok:
                 continue
-            attempts, created_at = one(conn, _ATTEMPTED, {"id": outcome.id})
-            attempts += 1
+            callback = one(conn, _ATTEMPTED, {"id": outcome.id})
+            attempts = callback.attempts + 1
             retry_at = utc_now(backoff_seconds(attempts))
-            give_up = retry_at > iso_plus(created_at, RETRY_WINDOW_SECONDS)
+            give_up = retry_at > iso_plus(callback.created_at, RETRY_WINDOW_SECONDS)
             values = {
                 "id": outcome.id,
                 "attempts": attempts,

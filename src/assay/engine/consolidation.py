@@ -53,8 +53,8 @@ def _machine_vote(
     found = one(conn, _PREDICTION, {"task": task_id})
     if found is None:
         return None
-    (key,) = answer_keys(kind, params, [orjson.loads(found[0])])
-    calibration = orjson.loads(found[1])["calibration"]
+    (key,) = answer_keys(kind, params, [orjson.loads(found.response)])
+    calibration = orjson.loads(found.report)["calibration"]
     if key not in index or len(index) < 2:
         return None
     right = (calibration["model_right"] + 1) / (calibration["labelled"] + 2)
@@ -68,21 +68,22 @@ def task_result(
 ) -> dict[str, Any]:
     """The task's result now: the consolidated answer with a `confidence` in [0, 1]."""
     rows = all_rows(conn, _ANSWERS, {"project": project_id, "task": task_id})
-    answers = [orjson.loads(response) for response, _ in rows]
+    answers = [orjson.loads(r.response) for r in rows]
     model = None if not is_categorical(kind) else one(conn, _MODEL, {"project": project_id})
     keys = [] if model is None else answer_keys(kind, params, answers)
-    if model is None or not set(keys) <= set(labels := orjson.loads(model[0])):
+    if model is None or not set(keys) <= set(labels := orjson.loads(model.labels)):
         return consolidate(kind, params, task_params, answers)
     index = {label: i for i, label in enumerate(labels)}
-    fallback = orjson.loads(model[2])
-    confusion = [orjson.loads(c) if c else fallback for _, c in rows]
+    fallback = orjson.loads(model.default_confusion)
+    confusion = [orjson.loads(r.confusion) if r.confusion else fallback for r in rows]
     votes = [index[k] for k in keys]
     machine = _machine_vote(conn, kind, params, task_id, index)
     if machine is not None:  # the model's answer: one more vote, as good as it measured
-        confusion.append(machine[0])
-        votes.append(machine[1])
+        matrix, vote = machine
+        confusion.append(matrix)
+        votes.append(vote)
     posterior = task_posterior(
-        np.array(orjson.loads(model[1])),
+        np.array(orjson.loads(model.prior)),
         np.array(confusion),
         np.arange(len(votes)),
         np.array(votes),

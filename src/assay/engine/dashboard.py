@@ -39,8 +39,8 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, case, func, literal_column, select
 
-from assay.engine.batches import TASK_STATUSES
 from assay.engine.projects import require_project
+from assay.enums import TASK_STATUSES
 from assay.errors import FieldError, Invalid, NotFound
 from assay.ids import utc_iso, utc_now
 from assay.kinds import answer_keys, is_categorical
@@ -99,34 +99,39 @@ class _Scope:
 
 def _progress(conn: Connection, scope: _Scope) -> dict[str, Any]:
     query = (
-        select(tasks.c.batch_id, batches.c.name, tasks.c.status, func.count())
+        select(tasks.c.batch_id, batches.c.name, tasks.c.status, func.count().label("n"))
         .select_from(tasks.outerjoin(batches, batches.c.id == tasks.c.batch_id))
         .where(*scope.tasks)
         .group_by(tasks.c.batch_id, batches.c.name, tasks.c.status)
     )
     counts = dict.fromkeys(TASK_STATUSES, 0)
     by_batch: dict[str | None, dict[str, Any]] = {}
-    for batch_id, name, status, n in conn.execute(query):
-        counts[status] += n
+    for found in conn.execute(query):
+        counts[found.status] += found.n
         row = by_batch.setdefault(
-            batch_id,
+            found.batch_id,
             {
-                "batch": batch_id,
-                "name": name,
+                "batch": found.batch_id,
+                "name": found.name,
                 "total": 0,
                 "counts": dict.fromkeys(TASK_STATUSES, 0),
             },
         )
-        row["total"] += n
-        row["counts"][status] = n
+        row["total"] += found.n
+        row["counts"][found.status] = found.n
     ordered = sorted(by_batch.values(), key=lambda b: (b["batch"] is None, b["batch"] or ""))
     return {"total": sum(counts.values()), "counts": counts, "batches": ordered}
 
 
 def _throughput(conn: Connection, scope: _Scope) -> list[dict[str, Any]]:
     hour = func.substr(tasks.c.completed_at, 1, 13)
-    query = select(hour, func.count()).where(*scope.completed).group_by(hour).order_by(hour)
-    return [{"hour": h, "completed": n} for h, n in conn.execute(query)]
+    query = (
+        select(hour.label("hour"), func.count().label("completed"))
+        .where(*scope.completed)
+        .group_by(hour)
+        .order_by(hour)
+    )
+    return [{"hour": r.hour, "completed": r.completed} for r in conn.execute(query)]
 
 
 def _labels(conn: Connection, scope: _Scope, kind: str, params: dict) -> list[dict[str, Any]]:
@@ -135,7 +140,7 @@ def _labels(conn: Connection, scope: _Scope, kind: str, params: dict) -> list[di
     query = select(tasks.c.response).where(*scope.completed).execution_options(yield_per=2000)
     counts: Counter[str] = Counter()
     for chunk in conn.execute(query).partitions():
-        counts.update(answer_keys(kind, params, [orjson.loads(r[0]) for r in chunk]))
+        counts.update(answer_keys(kind, params, [orjson.loads(r.response) for r in chunk]))
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [{"label": label, "count": n} for label, n in ordered]
 
@@ -143,24 +148,24 @@ def _labels(conn: Connection, scope: _Scope, kind: str, params: dict) -> list[di
 def _lowest_confidence(conn: Connection, scope: _Scope, dialect: str) -> list[dict[str, Any]]:
     confidence = literal_column(_CONFIDENCE[dialect])
     query = (
-        select(tasks.c.id, confidence)
+        select(tasks.c.id, confidence.label("confidence"))
         .where(*scope.completed)
         .order_by(confidence, tasks.c.id)
         .limit(LOWEST)
     )
     return [
-        {"task": task_id, "confidence": float(value), "url": f"/v1/tasks/{task_id}"}
-        for task_id, value in conn.execute(query)
+        {"task": r.id, "confidence": float(r.confidence), "url": f"/v1/tasks/{r.id}"}
+        for r in conn.execute(query)
     ]
 
 
 def _answers(conn: Connection, scope: _Scope) -> dict[str, Any]:
     answered = tasks.join(annotations, annotations.c.task_id == tasks.c.id)
-    count, workers, mean_ms = conn.execute(
+    found = conn.execute(
         select(
-            func.count(),
-            func.count(func.distinct(annotations.c.worker_id)),
-            func.avg(annotations.c.duration_ms),
+            func.count().label("answers"),
+            func.count(func.distinct(annotations.c.worker_id)).label("workers"),
+            func.avg(annotations.c.duration_ms).label("mean_ms"),
         )
         .select_from(answered)
         .where(*scope.answers)
@@ -171,9 +176,9 @@ def _answers(conn: Connection, scope: _Scope) -> dict[str, Any]:
         .where(*scope.tasks, annotations.c.created_at >= utc_now(-RATE_WINDOW_SECONDS))
     ).scalar_one()
     return {
-        "answers": count,
-        "workers_active": workers,
-        "mean_answer_ms": None if mean_ms is None else float(mean_ms),
+        "answers": found.answers,
+        "workers_active": found.workers,
+        "mean_answer_ms": None if found.mean_ms is None else float(found.mean_ms),
         "answers_last_hour": recent,
     }
 

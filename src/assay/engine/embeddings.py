@@ -35,12 +35,11 @@ class DatabaseEmbeddings:
             for k, v in vectors.items()
         ]
         with self.store.write() as conn:
-            known = {
-                k
-                for (k,) in conn.execute(
+            known = set(
+                conn.execute(
                     select(embeddings.c.key).where(embeddings.c.key.in_(list(vectors)))
-                )
-            }
+                ).scalars()
+            )
             fresh = [r for r in rows if r["key"] not in known]
             if fresh:
                 conn.execute(insert(embeddings), fresh)

@@ -14,7 +14,13 @@ from sqlalchemy import select
 from assay.engine.projects import require_project
 from assay.engine.tasks import STORED_NAME, status_is
 from assay.errors import FieldError, Invalid
-from assay.exchange.task_writers import EXPORT_COLUMNS, FORMATS, JSON_COLUMNS, WRITERS
+from assay.exchange.task_writers import (
+    EXPORT_COLUMNS,
+    FORMATS,
+    JSON_COLUMNS,
+    WRITERS,
+    unavailable,
+)
 from assay.kinds import exports, leaderboard, settings_model
 from assay.store.db import Store
 from assay.store.json_rows import json_object
@@ -44,6 +50,8 @@ def plan_export(store: Store, project_id: str, fmt: str) -> ExportPlan:
     with store.read() as conn:
         kind, params = require_project(conn, project_id, None)
     if fmt in FORMATS:
+        if reason := unavailable(fmt):
+            raise Invalid([FieldError("format", reason)])
         return ExportPlan(project_id, kind, params, fmt, FORMATS[fmt], fmt)
     kind_formats = exports(kind)
     if fmt not in kind_formats:

@@ -8,6 +8,7 @@ import orjson
 from sqlalchemy import select, update
 
 from assay.engine.pagination import fetch_page
+from assay.enums import ROLES, WORKER_ROLES
 from assay.errors import NotFound
 from assay.ids import new_id, utc_now
 from assay.store.db import Store, as_dict
@@ -15,8 +16,6 @@ from assay.store.sql import Sql, one
 from assay.store.tables import api_keys, workers
 
 KEY_PREFIX = "assay_"
-ROLES = ("admin", "manager", "annotator", "reviewer")
-WORKER_ROLES = ("annotator", "reviewer")
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,17 @@ _BY_DIGEST = Sql(
 def authenticate(store: Store, secret: str) -> Principal | None:
     with store.read() as conn:
         row = one(conn, _BY_DIGEST, {"digest": digest(secret)})
-    return None if row is None else principal_of(*row)
+    return None if row is None else principal_of(row)
 
 
-def principal_of(key_id: str, role: str, name: str | None, active, skills) -> Principal:
-    """A key's principal from its row and (for worker keys) its worker's active and
-    skills columns; both None for keys that are not workers."""
-    if active is None:
-        return Principal(key_id, role, name)
-    return Principal(key_id, role, name, bool(active), frozenset(orjson.loads(skills)))
+def principal_of(row) -> Principal:
+    """A key's principal from a row of its id, role and name and (for worker keys) its
+    worker's active and skills columns; both None for keys that are not workers."""
+    if row.active is None:
+        return Principal(row.id, row.role, row.name)
+    return Principal(
+        row.id, row.role, row.name, bool(row.active), frozenset(orjson.loads(row.skills))
+    )
 
 
 def list_keys(store: Store, limit: int, next_token: str | None) -> tuple[list[dict], str | None]:

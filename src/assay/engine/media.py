@@ -8,12 +8,13 @@ same media (the id is the content's SHA-256).
 
 import hashlib
 import io
+import warnings
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Connection, select
 
-from assay.errors import FieldError, Invalid, NotFound
+from assay.errors import AssayError, FieldError, Invalid, NotFound
 from assay.ids import utc_now
 from assay.store.db import Store
 from assay.store.tables import media
@@ -27,22 +28,47 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
     return shown | {"url": MEDIA_PATH + row["id"]}
 
 
-def _read_image(data: bytes) -> tuple[str, int, int]:
-    """(content type, width, height) of an image; Invalid naming the body if it is none."""
+class ImageTooLarge(AssayError):
+    """An image whose header claims more pixels than the server takes: a few bytes can
+    claim gigabytes of pixels, so the size is refused before any pixel is decoded."""
+
+    def __init__(self, size: str, max_pixels: int):
+        message = f"the image is {size} pixels; this server takes at most {max_pixels}"
+        super().__init__(
+            detail=message,
+            code="image_too_large",
+            status=422,
+            errors=[FieldError("body", message)],
+        )
+
+
+def _read_image(data: bytes, max_pixels: int) -> tuple[str, int, int]:
+    """(content type, width, height) of an image; Invalid naming the body if it is none,
+    ImageTooLarge past `max_pixels`. Only the header and chunk checksums are read."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            content_type = Image.MIME.get(image.format or "", "application/octet-stream")
-            return content_type, image.width, image.height
+        with warnings.catch_warnings():
+            # Pillow warns past its own limit; the configured one decides here instead.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise ImageTooLarge(f"{width}x{height}", max_pixels)
+                image.verify()
+                content_type = Image.MIME.get(image.format or "", "application/octet-stream")
+                return content_type, width, height
+    except Image.DecompressionBombError:  # past Pillow's ceiling, twice its own limit
+        ceiling = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        raise ImageTooLarge(f"more than {ceiling}", min(max_pixels, ceiling)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Invalid([FieldError("body", "not an image that can be read")]) from None
 
 
-def upload(store: Store, data: bytes) -> dict[str, Any]:
-    """Store an image (idempotent: the same bytes give the same media)."""
+def upload(store: Store, data: bytes, max_pixels: int) -> dict[str, Any]:
+    """Store an image (idempotent: the same bytes give the same media) of at most
+    `max_pixels` pixels."""
     if not data:
         raise Invalid([FieldError("body", "the upload is empty")])
-    content_type, width, height = _read_image(data)
+    content_type, width, height = _read_image(data, max_pixels)
     media_id = hashlib.sha256(data).hexdigest()
     with store.write() as conn:
         found = conn.execute(select(*_VIEW_COLUMNS).where(media.c.id == media_id)).first()

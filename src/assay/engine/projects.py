@@ -6,11 +6,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
+from assay.automation.credentials import kept_credentials, masked_settings
+from assay.automation.models.spec import endpoints
 from assay.automation.settings import checked_settings
 from assay.engine.pagination import fetch_page
 from assay.errors import FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
-from assay.kinds import is_categorical, validate_params
+from assay.kinds import automation_kinds, validate_params
+from assay.outbound import STRICT, OutboundPolicy
 from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, run
 from assay.store.tables import projects
@@ -18,6 +21,7 @@ from assay.store.tables import projects
 _PUBLIC = [c for c in projects.c if c.name != "callback_secret"]
 DEFAULT_LEASE_SECONDS = 600
 DEFAULT_GOLD_RATE = 0.1
+DEFAULT_MAX_LEASES = 2
 
 
 def _public(row) -> dict[str, Any]:
@@ -25,9 +29,9 @@ def _public(row) -> dict[str, Any]:
     out["params"] = orjson.loads(out["params"])
     out["required_skills"] = orjson.loads(out["required_skills"])
     out["members_only"] = bool(out["members_only"])
-    out["min_overlap"] = out["overlap"] if out["target_confidence"] is not None else None
+    out["min_overlap"] = out["overlap"]  # one setting, two names (see _quality_columns)
     if out.get("automation") is not None:
-        out["automation"] = orjson.loads(out["automation"])
+        out["automation"] = masked_settings(orjson.loads(out["automation"]))
     out.pop("callback_secret", None)
     return out
 
@@ -69,7 +73,7 @@ def _stored(changes: dict[str, Any]) -> dict[str, Any]:
         out["members_only"] = int(changes["members_only"])
     if changes.get("required_skills") is not None:
         out["required_skills"] = orjson.dumps(changes["required_skills"]).decode()
-    for setting in ("lease_seconds", "gold_rate"):
+    for setting in ("lease_seconds", "gold_rate", "max_leases_per_worker"):
         if changes.get(setting) is not None:
             out[setting] = changes[setting]
     return out
@@ -79,10 +83,19 @@ def _automation_column(kind: str, params: dict, settings: Any) -> str | None:
     """The stored automation settings (None: off), checked against the project's kind."""
     if settings is None:
         return None
-    if not is_categorical(kind):
-        message = "automation needs a kind whose answers are categories (e.g. categorization)"
+    if kind not in automation_kinds():
+        message = f"automation cannot serve {kind} tasks; it serves {', '.join(automation_kinds())}"
         raise Invalid([FieldError("automation", message)])
     return orjson.dumps(checked_settings(settings, params.get("labels"))).decode()
+
+
+def _with_stored_credentials(settings: Any, stored: str | None) -> Any:
+    """New automation settings with the stored model's credentials kept where the model
+    spec leaves them out or sends them back masked."""
+    if stored is None or not isinstance(settings, dict) or "model" not in settings:
+        return settings
+    model = orjson.loads(stored)["model"]
+    return settings | {"model": kept_credentials(settings["model"], model, "automation.model")}
 
 
 def require_project(
@@ -97,7 +110,19 @@ def require_project(
     return found.kind, orjson.loads(found.params)
 
 
-def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+def _check_destinations(changes: dict[str, Any], outbound: OutboundPolicy) -> None:
+    """Refuse a callback or model URL the outbound policy does not allow. Before any
+    transaction: checking a name resolves it."""
+    outbound.check_field("callback_url", changes.get("callback_url"))
+    automation = changes.get("automation")
+    model = automation.get("model") if isinstance(automation, dict) else None
+    for field, url in endpoints(model).items():
+        outbound.check_field(f"automation.model.{field}", url)
+
+
+def create_project(
+    store: Store, spec: dict[str, Any], outbound: OutboundPolicy = STRICT
+) -> dict[str, Any]:
     params = validate_params(spec["kind"], spec["params"])
     given = {k: v for k, v in spec.items() if v is not None}
     now = utc_now()
@@ -116,6 +141,7 @@ def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
         "required_skills": "[]",
         "lease_seconds": DEFAULT_LEASE_SECONDS,
         "gold_rate": DEFAULT_GOLD_RATE,
+        "max_leases_per_worker": DEFAULT_MAX_LEASES,
         "consolidation": None,
         "max_overlap": None,
         "target_confidence": None,
@@ -125,6 +151,7 @@ def create_project(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
         "automation": _automation_column(spec["kind"], params, spec.get("automation")),
     } | _stored(spec)
     row |= _quality_columns(row, given)
+    _check_destinations(spec, outbound)
     with store.write() as conn:
         conn.execute(projects.insert(), row)
     return _public(row) | {"callback_secret": row["callback_secret"]}
@@ -152,8 +179,11 @@ _REFILL = Sql(
 )
 
 
-def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update_project(
+    store: Store, project_id: str, changes: dict[str, Any], outbound: OutboundPolicy = STRICT
+) -> dict[str, Any]:
     """Apply a partial update; only the keys present in `changes` are touched."""
+    _check_destinations(changes, outbound)
     values = {
         k: v for k, v in changes.items() if k in ("name", "instructions", "overlap", "callback_url")
     }
@@ -167,7 +197,8 @@ def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> di
         values |= _quality_columns(current, changes)
         if "automation" in changes:
             kind, params = require_project(conn, project_id, None)
-            values["automation"] = _automation_column(kind, params, changes["automation"])
+            settings = _with_stored_credentials(changes["automation"], current["automation"])
+            values["automation"] = _automation_column(kind, params, settings)
         if values:
             conn.execute(
                 update(projects)
@@ -176,5 +207,23 @@ def update_project(store: Store, project_id: str, changes: dict[str, Any]) -> di
             )
         if "overlap" in values:
             run(conn, _REFILL, {"project": project_id, "overlap": values["overlap"]})
+        if values.keys() & {"overlap", "max_overlap"}:
+            from assay.engine.work import settle_answered  # work needs this module first
+
+            settle_answered(conn, project_id)
         row = conn.execute(select(*_PUBLIC).where(projects.c.id == project_id)).one()
     return _public(row)
+
+
+def rotate_callback_secret(store: Store, project_id: str) -> dict[str, Any]:
+    """Replace the secret that signs the project's callbacks; the new one is shown only
+    here. Deliveries are signed when they go out, so every one from now on uses it."""
+    secret = secrets.token_hex(32)
+    with store.write() as conn:
+        require_project(conn, project_id, None)
+        conn.execute(
+            update(projects)
+            .where(projects.c.id == project_id)
+            .values(callback_secret=secret, updated_at=utc_now())
+        )
+    return {"project": project_id, "callback_secret": secret}

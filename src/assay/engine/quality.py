@@ -27,8 +27,9 @@ BOOTSTRAP_SAMPLES = 500
 
 # Each answer with what judges it: the gold answer, and the delivered result's verdict.
 _ANSWERS = Sql(
-    "SELECT n.task_id, n.worker_id, n.response, n.correct, t.gold, t.response, a.correct,"
-    " n.discarded, t.params FROM annotations n JOIN tasks t ON t.id = n.task_id"
+    "SELECT n.task_id, n.worker_id, n.response, n.correct, t.gold, t.response AS result,"
+    " a.correct AS audit_correct, n.discarded, t.params AS task_params"
+    " FROM annotations n JOIN tasks t ON t.id = n.task_id"
     " LEFT JOIN audits a ON a.task_id = n.task_id"
     " WHERE t.project_id = :project ORDER BY n.id"
 )
@@ -39,18 +40,17 @@ _REVIEWS = Sql(
 )
 _MODEL = Sql("SELECT method, answers, fitted_at FROM project_models WHERE project_id = :project")
 _PROJECT_AUDITS = Sql(
-    "SELECT count(*), coalesce(sum(correct), 0) FROM audits WHERE project_id = :project"
+    "SELECT count(*) AS audited, coalesce(sum(correct), 0) AS correct FROM audits"
+    " WHERE project_id = :project"
 )
 
 
-def encode_answers(
-    kind: str, params: dict, rows: list[tuple]
-) -> tuple[Answers, list[str], np.ndarray]:
-    """Rows starting (task, worker, response, _, gold) as truth-inference input: the
+def encode_answers(kind: str, params: dict, rows: list) -> tuple[Answers, list[str], np.ndarray]:
+    """Rows with task_id, worker_id, response and gold as truth-inference input: the
     answers, each answer's key, and the gold vector (known answers some worker gave)."""
-    keys = answer_keys(kind, params, [orjson.loads(r[2]) for r in rows])
-    answers = Answers.from_columns([r[0] for r in rows], [r[1] for r in rows], keys)
-    gold_answers = {r[0]: orjson.loads(r[4]) for r in rows if r[4] is not None}
+    keys = answer_keys(kind, params, [orjson.loads(r.response) for r in rows])
+    answers = Answers.from_columns([r.task_id for r in rows], [r.worker_id for r in rows], keys)
+    gold_answers = {r.task_id: orjson.loads(r.gold) for r in rows if r.gold is not None}
     gold_keys = answer_keys(kind, params, list(gold_answers.values()))
     labels = set(answers.labels)
     known = {t: k for t, k in zip(gold_answers, gold_keys, strict=True) if k in labels}
@@ -97,17 +97,17 @@ def _expected_count_interval(quality: float, answers: int) -> list[float]:
     return [float(low), float(high)]
 
 
-def _review_judges(verdicts: list[tuple]) -> dict[tuple[str, bool], tuple[dict, int]]:
+def _review_judges(verdicts: list) -> dict[tuple[str, bool], tuple[dict, int]]:
     """(task, discarded) -> (result, verdict) that judges the answers of that task: a
     rejection judges the answers it set aside (the result they made was wrong); the last
     accept or fix judges the answers the task kept (the result, or the fix, is right)."""
     judges = {}
-    for task, verdict, result, fix in verdicts:
-        judged = orjson.loads(fix if verdict == "fix" else result)
-        if verdict == "reject":
-            judges[(task, True)] = (judged, 0)
+    for v in verdicts:
+        judged = orjson.loads(v.response if v.verdict == "fix" else v.result)
+        if v.verdict == "reject":
+            judges[(v.task_id, True)] = (judged, 0)
         else:
-            judges[(task, False)] = (judged, 1)
+            judges[(v.task_id, False)] = (judged, 1)
     return judges
 
 
@@ -117,17 +117,15 @@ def _gold_mark(correct: int | None) -> bool | None:
 
 def _project_audits(store: Store, project_id: str) -> dict[str, Any]:
     with store.read() as conn:
-        audited, correct = one(conn, _PROJECT_AUDITS, {"project": project_id})
-    return measured_accuracy(audited, int(correct))
+        found = one(conn, _PROJECT_AUDITS, {"project": project_id})
+    return measured_accuracy(found.audited, int(found.correct))
 
 
 def _model(store: Store, project_id: str) -> dict[str, Any] | None:
     """The worker models completions use now, if the project has any."""
     with store.read() as conn:
         found = one(conn, _MODEL, {"project": project_id})
-    if found is None:
-        return None
-    return dict(zip(("method", "answers", "fitted_at"), found, strict=True))
+    return None if found is None else found._asdict()
 
 
 def project_quality(store: Store, project_id: str, method: str | None = None) -> dict[str, Any]:
@@ -143,7 +141,7 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
     report = {
         "project": project_id,
         "answers": len(rows),
-        "tasks": len({r[0] for r in rows}),
+        "tasks": len({r.task_id for r in rows}),
         "method": None,
         "agreement": None,
         "kind_agreement": _kind_agreement(kind, params, rows),
@@ -156,41 +154,45 @@ def project_quality(store: Store, project_id: str, method: str | None = None) ->
     return report
 
 
-def _kind_agreement(kind: str, params: dict, rows: list[tuple]) -> dict[str, Any] | None:
+def _kind_agreement(kind: str, params: dict, rows: list) -> dict[str, Any] | None:
     """The kind's own agreement measure over the answers each task kept."""
     by_task: dict[str, tuple[dict, list]] = {}
     for r in rows:
-        if not r[7]:
-            by_task.setdefault(r[0], (orjson.loads(r[8]), []))[1].append(orjson.loads(r[2]))
+        if not r.discarded:
+            task = by_task.setdefault(r.task_id, (orjson.loads(r.task_params), []))
+            task[1].append(orjson.loads(r.response))
     if not by_task:
         return None
     found = agreement(kind, params, list(by_task.values()))
     return {"measure": found.measure, "value": found.value, "pairs": found.pairs}
 
 
-def _judged_scores(
-    kind: str, params: dict, rows: list[tuple], verdicts: list[tuple]
-) -> list[dict[str, Any]]:
+def _judged_scores(kind: str, params: dict, rows: list, verdicts: list) -> list[dict[str, Any]]:
     """Each worker's answers and how many of them gold, audits and reviews found right."""
     judges = _review_judges(verdicts)
 
-    def agrees(r: tuple, result: dict) -> bool:
-        task_params = orjson.loads(r[8])
-        return matches(kind, params, task_params, orjson.loads(r[2]), result)
+    def agrees(r, result: dict) -> bool:
+        task_params = orjson.loads(r.task_params)
+        return matches(kind, params, task_params, orjson.loads(r.response), result)
 
     audit_marks, review_marks = [], []
     for r in rows:
-        audited = r[6] is not None and r[5] is not None
+        audited = r.audit_correct is not None and r.result is not None
         audit_marks.append(
-            (r[1], _audit_mark(agrees(r, orjson.loads(r[5])), r[6]) if audited else None)
+            (
+                r.worker_id,
+                _audit_mark(agrees(r, orjson.loads(r.result)), r.audit_correct)
+                if audited
+                else None,
+            )
         )
-        judge = judges.get((r[0], bool(r[7])))
+        judge = judges.get((r.task_id, bool(r.discarded)))
         review_marks.append(
-            (r[1], None if judge is None else _audit_mark(agrees(r, judge[0]), judge[1]))
+            (r.worker_id, None if judge is None else _audit_mark(agrees(r, judge[0]), judge[1]))
         )
-    worker_ids = sorted({r[1] for r in rows})
-    counts = Counter(r[1] for r in rows)
-    gold = _scores(worker_ids, [(r[1], _gold_mark(r[3])) for r in rows], "answered")
+    worker_ids = sorted({r.worker_id for r in rows})
+    counts = Counter(r.worker_id for r in rows)
+    gold = _scores(worker_ids, [(r.worker_id, _gold_mark(r.correct)) for r in rows], "answered")
     audits = _scores(worker_ids, audit_marks, "audited")
     reviews = _scores(worker_ids, review_marks, "reviewed")
     return [
@@ -209,19 +211,19 @@ def _judged_scores(
 
 
 def _inferred_scores(
-    kind: str, params: dict, rows: list[tuple], method: str | None, workers: list[dict]
+    kind: str, params: dict, rows: list, method: str | None, workers: list[dict]
 ) -> dict[str, Any]:
     """Truth inference over the answers as categories: the method, the chance-corrected
     agreement, and each worker's model-based quality and agreement with the majority."""
     answers, _, gold = encode_answers(kind, params, rows)
     method = method or default_method(answers)
-    fit = CATEGORICAL[method](answers, gold)
+    accuracy = CATEGORICAL[method]().fit(answers, gold).worker_accuracy_
     report = agreement_report(answers, samples=BOOTSTRAP_SAMPLES)
     counts = np.bincount(answers.worker, minlength=answers.n_workers)
     for i, worker in enumerate(workers):  # both in sorted worker id order
         worker["agreement"] = report["workers"][worker["worker"]]
-        worker["model_quality"] = float(fit.worker_quality[i])
-        worker["model_quality_ci95"] = _expected_count_interval(fit.worker_quality[i], counts[i])
+        worker["model_quality"] = float(accuracy[i])
+        worker["model_quality_ci95"] = _expected_count_interval(accuracy[i], counts[i])
     return {
         "method": method,
         "agreement": {

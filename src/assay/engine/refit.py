@@ -12,13 +12,12 @@ engine/consolidation.py). Majority vote needs no model: such projects keep none.
 project with `min_worker_quality` also checks its workers then (engine/removals.py).
 """
 
-import logging
-import threading
 from collections import Counter
 
 import numpy as np
 import orjson
 
+from assay.engine.leases import LeasedLoop
 from assay.engine.quality import default_method, encode_answers
 from assay.engine.removals import remove_weak_workers
 from assay.ids import utc_now
@@ -26,18 +25,16 @@ from assay.kinds import is_categorical
 from assay.quality import CATEGORICAL
 from assay.quality.dawid_skene import SMOOTHING, confusion_matrices, shrunk_confusions
 from assay.store.db import Store
-from assay.store.sql import Sql, all_rows, one, run, run_many
-
-log = logging.getLogger("assay.refit")
+from assay.store.sql import Sql, all_rows, one, run, run_many, scalar
 
 REFIT_MIN_ANSWERS = 20
 REFIT_SHARE = 0.1
 
 _NEW_ANSWERS = Sql(
-    "SELECT t.project_id, count(*), max(n.id) FROM annotations n"
+    "SELECT t.project_id, count(*) AS answers, max(n.id) AS last_id FROM annotations n"
     " JOIN tasks t ON t.id = n.task_id WHERE n.id > :since GROUP BY t.project_id"
 )
-_LAST_FIT = Sql("SELECT max(last_answer_id) FROM project_models")
+_LAST_FIT = Sql("SELECT max(last_answer_id) AS last_id FROM project_models")
 _FITTED = Sql("SELECT answers FROM project_models WHERE project_id = :project")
 _PROJECT = Sql(
     "SELECT kind, params, consolidation, min_worker_quality FROM projects WHERE id = :project"
@@ -62,22 +59,28 @@ _SAVE_WORKER = Sql(
 def refit_project(store: Store, project_id: str) -> str | None:
     """Refit and store the project's worker models; returns the method (None: no model)."""
     with store.read() as conn:
-        kind, params, chosen, min_quality = one(conn, _PROJECT, {"project": project_id})
+        project = one(conn, _PROJECT, {"project": project_id})
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
-    params = orjson.loads(params)
-    if not rows or not is_categorical(kind):
+    params = orjson.loads(project.params)
+    if not rows or not is_categorical(project.kind):
         return None
-    answers, _, gold = encode_answers(kind, params, rows)
-    method = chosen or default_method(answers)
-    fit = CATEGORICAL[method](answers, gold)  # before the write transaction: it may take seconds
+    answers, _, gold = encode_answers(project.kind, params, rows)
+    method = project.consolidation or default_method(answers)
+    # before the write transaction: it may take seconds
+    fit = CATEGORICAL[method]().fit(answers, gold)
     weights = np.bincount(answers.worker, minlength=answers.n_workers)
-    if min_quality is not None:
+    if project.min_worker_quality is not None:
         remove_weak_workers(
-            store, project_id, min_quality, answers.workers, fit.worker_quality, weights
+            store,
+            project_id,
+            project.min_worker_quality,
+            answers.workers,
+            fit.worker_accuracy_,
+            weights,
         )
     if method != "mv":
-        confusion, average = shrunk_confusions(answers, confusion_matrices(answers, fit.posterior))
-        prior = fit.posterior.sum(axis=0) + SMOOTHING
+        confusion, average = shrunk_confusions(answers, confusion_matrices(answers, fit.posterior_))
+        prior = fit.posterior_.sum(axis=0) + SMOOTHING
     with store.write() as conn:
         run(conn, _FORGET_WORKERS, {"project": project_id})
         run(conn, _FORGET_PROJECT, {"project": project_id})
@@ -93,7 +96,7 @@ def refit_project(store: Store, project_id: str) -> str | None:
                 "prior": orjson.dumps((prior / prior.sum()).tolist()).decode(),
                 "default_confusion": orjson.dumps(average.tolist()).decode(),
                 "answers": len(rows),
-                "last_answer_id": rows[-1][3],
+                "last_answer_id": rows[-1].id,
                 "now": utc_now(),
             },
         )
@@ -109,46 +112,38 @@ def refit_project(store: Store, project_id: str) -> str | None:
 
 
 class Refitter:
-    """Runs refits from a daemon thread of `assay serve`."""
+    """Runs refits in the background, in one process of the deployment (the holder of
+    the "refit" lease, engine/leases.py). A process that takes the lease over counts new
+    answers from its own start, so it may refit a project once early."""
 
     def __init__(self, store: Store, interval_s: float = 2.0):
         self.store = store
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="assay-refit", daemon=True)
         self._pending: Counter[str] = Counter()
         self._since = ""
+        self._loop = LeasedLoop(store, "refit", self.run_once, interval_s)
 
     def start(self) -> "Refitter":
         with self.store.read() as conn:
-            self._since = one(conn, _LAST_FIT)[0] or ""
-        self._thread.start()
+            self._since = scalar(conn, _LAST_FIT) or ""
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+        self._loop.stop(timeout_s=30)
 
     def run_once(self) -> list[str]:
         """Refit the projects with enough new answers; returns their ids."""
         with self.store.read() as conn:
             arrived = all_rows(conn, _NEW_ANSWERS, {"since": self._since})
-        for project, count, last in arrived:
-            self._pending[project] += count
-            self._since = max(self._since, last)
+        for row in arrived:
+            self._pending[row.project_id] += row.answers
+            self._since = max(self._since, row.last_id)
         refitted = []
         for project, count in list(self._pending.items()):
             with self.store.read() as conn:
-                fitted = one(conn, _FITTED, {"project": project})
-            if count >= max(REFIT_MIN_ANSWERS, REFIT_SHARE * (fitted[0] if fitted else 0)):
+                fitted = scalar(conn, _FITTED, {"project": project})
+            if count >= max(REFIT_MIN_ANSWERS, REFIT_SHARE * (fitted or 0)):
                 refit_project(self.store, project)
                 del self._pending[project]
                 refitted.append(project)
         return refitted
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("refit round failed")

@@ -20,7 +20,7 @@ from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, run
 
 _GOLD_COUNTS = Sql(
-    "SELECT n.worker_id, count(*), sum(n.correct) FROM annotations n"
+    "SELECT n.worker_id, count(*) AS answered, sum(n.correct) AS correct FROM annotations n"
     " JOIN tasks t ON t.id = n.task_id"
     " WHERE t.project_id = :project AND n.correct IS NOT NULL GROUP BY n.worker_id"
 )
@@ -52,22 +52,23 @@ def remove_weak_workers(
     project_id: str,
     threshold: float,
     workers: np.ndarray,
-    quality: np.ndarray,
+    accuracy: np.ndarray,
     answers: np.ndarray,
 ) -> list[str]:
-    """Remove the workers the rule finds surely below `threshold`; returns their ids."""
+    """Remove the workers the rule finds surely below `threshold`; returns their ids.
+    `accuracy` is each worker's model-based chance of a right answer."""
     with store.read() as conn:
         gold = {
-            w: (int(right), n)
-            for w, n, right in all_rows(conn, _GOLD_COUNTS, {"project": project_id})
+            r.worker_id: (int(r.correct), r.answered)
+            for r in all_rows(conn, _GOLD_COUNTS, {"project": project_id})
         }
-        decided = {w for (w,) in all_rows(conn, _DECIDED, {"project": project_id})}
+        decided = {r.worker_id for r in all_rows(conn, _DECIDED, {"project": project_id})}
     reasons = {}
-    for worker, q, n in zip(workers, quality, answers, strict=True):
+    for worker, p, n in zip(workers, accuracy, answers, strict=True):
         if worker in decided:
             continue
         right, answered = gold.get(worker, (0, 0))
-        reason = removal_reason(threshold, right, answered, float(q), int(n))
+        reason = removal_reason(threshold, right, answered, float(p), int(n))
         if reason:
             reasons[worker] = reason
     if reasons:
@@ -76,13 +77,13 @@ def remove_weak_workers(
             for worker, reason in reasons.items():
                 values = {"project": project_id, "worker": worker, "now": now}
                 run(conn, _REMOVE, values | {"id": new_id(), "reason": reason})
-                released = [task for (task,) in all_rows(conn, _RELEASE, values)]
+                released = [r.task_id for r in all_rows(conn, _RELEASE, values)]
                 release_slots(conn, released)
     return sorted(reasons)
 
 
-def _view(row: tuple) -> dict[str, Any]:
-    out = dict(zip(_COLUMNS, row, strict=True))
+def _view(row) -> dict[str, Any]:
+    out = row._asdict()
     out["worker"] = out.pop("worker_id")
     return out
 
@@ -99,7 +100,7 @@ def restore_worker(store: Store, project_id: str, worker_id: str, by: str) -> di
         values = {"project": project_id, "worker": worker_id, "now": utc_now(), "by": by}
         run(conn, _RESTORE, values)
         rows = all_rows(conn, _LIST, {"project": project_id})
-    mine = [_view(r) for r in rows if r[1] == worker_id]
+    mine = [_view(r) for r in rows if r.worker_id == worker_id]
     if not mine:
         raise NotFound("removal", worker_id)
     return mine[-1]

@@ -31,7 +31,7 @@ from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
 from assay.kinds import validate_response
 from assay.store.db import Store
-from assay.store.sql import Sql, all_rows, claim_statements, one, run
+from assay.store.sql import Sql, all_rows, claim_statements, one, run, scalar
 
 _CANDIDATE = (
     "SELECT t.id, t.params, t.hypothesis, t.response, t.priority FROM tasks t"
@@ -54,16 +54,16 @@ def next_review(store: Store, worker: Worker, project_id: str | None) -> dict | 
         best = best_candidate(conn, worker, project_id, _CANDIDATES[store.dialect])
         if best is None:
             return None
-        (task_id, params, hypothesis, result, _), project, _ = best
-        assignment = lease(conn, worker, task_id, project, now, "review")
-        run(conn, _HOLD, {"task": task_id})
-        extras = _under_review(conn, task_id, result)
-    return worker_view(assignment, params, hypothesis, project) | extras
+        task, project, _ = best
+        assignment = lease(conn, worker, task.id, project, now, "review")
+        run(conn, _HOLD, {"task": task.id})
+        extras = _under_review(conn, task.id, task.response)
+    return worker_view(assignment, task.params, task.hypothesis, project) | extras
 
 
 def _under_review(conn: Connection, task_id: str, result: str) -> dict[str, Any]:
     """What a reviewer sees besides the task: the result to judge and its answers."""
-    answers = [orjson.loads(r) for (r,) in all_rows(conn, _ANSWERS, {"task": task_id})]
+    answers = [orjson.loads(r.response) for r in all_rows(conn, _ANSWERS, {"task": task_id})]
     return {"stage": "review", "result": orjson.loads(result), "answers": answers}
 
 
@@ -76,36 +76,17 @@ def open_reviews(store: Store, worker: Worker) -> list[dict[str, Any]]:
     with store.read() as conn:
         for view in views:
             task_id = view["task"]["id"]
-            (result,) = one(conn, _RESULT, {"task": task_id})
+            result = scalar(conn, _RESULT, {"task": task_id})
             view |= _under_review(conn, task_id, result)
     return views
 
 
-_CONTEXT_COLUMNS = (
-    "task_id",
-    "assignment_status",
-    "stage",
-    "project_id",
-    "kind",
-    "params",
-    "task_params",
-    "project_url",
-    "task_status",
-    "result",
-    "answers",
-    "batch_id",
-    "task_url",
-    "batch_url",
-    "review_id",
-    "verdict",
-    "fixed",
-    "reason",
-    "reviewed_at",
-)
 _CONTEXT = (
-    "SELECT a.task_id, a.status, a.stage, p.id, p.kind, p.params, t.params, p.callback_url,"
-    " t.status, t.response, t.answers, t.batch_id, t.callback_url, b.callback_url,"
-    " r.id, r.verdict, r.response, r.reason, r.created_at"
+    "SELECT a.task_id, a.status AS assignment_status, a.stage, p.id AS project_id, p.kind,"
+    " p.params, t.params AS task_params, p.callback_url AS project_url,"
+    " t.status AS task_status, t.response AS result, t.answers, t.batch_id,"
+    " t.callback_url AS task_url, b.callback_url AS batch_url, r.id AS review_id, r.verdict,"
+    " r.response AS fixed, r.reason, r.created_at AS reviewed_at"
     " FROM assignments a"
     " JOIN projects p ON p.id = a.project_id"
     " JOIN tasks t ON t.id = a.task_id"
@@ -152,9 +133,9 @@ def review(
     with store.write() as conn:
         values = {"assignment": assignment_id, "worker": worker.id}
         row = one(conn, _CONTEXTS[store.dialect], values)
-        if row is None or row[2] != "review":
+        if row is None or row.stage != "review":
             raise NotFound("review assignment", assignment_id)
-        ctx = dict(zip(_CONTEXT_COLUMNS, row, strict=True))
+        ctx = row._asdict()
         params = orjson.loads(ctx["params"])
         fixed = None
         if verdict == "fix":

@@ -59,8 +59,7 @@ def session_of(store: Store, token: str) -> Session | None:
         row = one(conn, _BY_TOKEN, {"digest": digest(token), "now": utc_now()})
     if row is None:
         return None
-    *key, csrf = row
-    return Session(principal_of(*key), csrf)
+    return Session(principal_of(row), row.csrf)
 
 
 def csrf_matches(session: Session, sent: str | None) -> bool:

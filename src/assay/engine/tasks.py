@@ -13,6 +13,7 @@ from assay.errors import Conflict, FieldError, Invalid, NotFound
 from assay.exchange.task_writers import EXPORT_COLUMNS, JSON_COLUMNS
 from assay.ids import new_id, utc_now
 from assay.kinds import TaskChecker
+from assay.outbound import STRICT, OutboundPolicy
 from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, run_many
 from assay.store.tables import tasks
@@ -157,8 +158,11 @@ def existing_task_id(conn: Connection, project_id: str, unique_id: str) -> str |
     ).scalar()
 
 
-def create_task(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+def create_task(
+    store: Store, spec: dict[str, Any], outbound: OutboundPolicy = STRICT
+) -> dict[str, Any]:
     """Create one task. A unique_id already used in the project raises a 409 naming the task."""
+    outbound.check_field("callback_url", spec.get("callback_url"))
     with store.write() as conn:
         kind, params = check_destination(conn, spec["project"], spec.get("batch"))
         spec = checked_task(conn, spec, spec.get("batch"), TaskChecker(kind, params))

@@ -11,10 +11,11 @@ the driver's cursor (see `assay.store.sql`), a few per step.
 """
 
 import random
+from collections.abc import Collection
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from assay.engine.batches import close_batch_if_done
 from assay.engine.callbacks import enqueue_task
@@ -49,6 +50,7 @@ _PROJECT_COLUMNS = (
     "lease_seconds",
     "gold_rate",
     "required_skills",
+    "max_leases_per_worker",
 )
 _OPEN_PROJECTS = (
     f"SELECT {', '.join(_PROJECT_COLUMNS)} FROM projects p"
@@ -95,7 +97,7 @@ _TAKE_SLOT = Sql(
 def sweep_expired(conn: Connection, now: str) -> None:
     """Turn leases past their expiry into 'expired' and give their slots back."""
     expired = all_rows(conn, _SWEEPS[conn.dialect.name], {"now": now})
-    release_slots(conn, [task_id for (task_id,) in expired])
+    release_slots(conn, [row.task_id for row in expired])
 
 
 def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> list[dict]:
@@ -104,7 +106,7 @@ def _open_projects(conn: Connection, worker: Worker, project_id: str | None) -> 
         found = all_rows(conn, _ANY_PROJECT, {"worker_id": worker.id})
     else:
         found = all_rows(conn, _ONE_PROJECT, {"worker_id": worker.id, "project_id": project_id})
-    rows = [dict(zip(_PROJECT_COLUMNS, row, strict=True)) for row in found]
+    rows = [row._asdict() for row in found]
     return [r for r in rows if set(orjson.loads(r["required_skills"])) <= worker.skills]
 
 
@@ -134,25 +136,34 @@ def next_assignment(
     """Lease the next task to the worker: highest priority, then oldest. None if none.
 
     While there is real work, a share `gold_rate` of the offers is a gold task the worker
-    has not seen, in exactly the same shape as any other.
+    has not seen, in exactly the same shape as any other. A worker who holds a project's
+    `max_leases_per_worker` leases gets no new task there: when nothing else is open to
+    them, the answer is their oldest lease there, again.
     """
     with store.write() as conn:
         now = utc_now()
+        if store.dialect == "postgresql":  # one claim at a time per worker, so the cap holds
+            run(conn, _LOCK_WORKER, {"worker": worker.id})
         sweep_expired(conn, now)
-        best = best_candidate(conn, worker, project_id, _CANDIDATES[store.dialect])
+        at_cap = conn.execute(_AT_CAP, {"worker": worker.id, "now": now})
+        full = {row.project_id for row in at_cap}
+        best = best_candidate(conn, worker, project_id, _CANDIDATES[store.dialect], full)
         if best is None:
-            return None
+            if project_id is not None:
+                full &= {project_id}
+            held = _leases_held(conn, worker, "label", now)
+            return next((view for view, project in held if project["id"] in full), None)
         task, project, values = best
         if rng.random() < project["gold_rate"]:
             task = one(conn, _GOLD_CANDIDATE, values) or task
-        task_id, params, hypothesis, _ = task
-        assignment = lease(conn, worker, task_id, project, now, "label")
-        run(conn, _TAKE_SLOT, {"task": task_id, "overlap": project["overlap"]})
-        return worker_view(assignment, params, hypothesis, project)
+        assignment = lease(conn, worker, task.id, project, now, "label")
+        run(conn, _TAKE_SLOT, {"task": task.id, "overlap": project["overlap"]})
+        return worker_view(assignment, task.params, task.hypothesis, project)
 
 
 _OPEN_LEASES = Sql(
-    "SELECT a.id, a.task_id, a.expires_at, t.params, t.hypothesis, "
+    "SELECT a.id AS assignment_id, a.task_id, a.expires_at, t.params AS task_params,"
+    " t.hypothesis, "
     + ", ".join(f"p.{column}" for column in _PROJECT_COLUMNS)
     + " FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN projects p ON p.id = a.project_id"
     " WHERE a.worker_id = :worker AND a.status = 'active' AND a.stage = :stage"
@@ -160,31 +171,55 @@ _OPEN_LEASES = Sql(
 )
 
 
+_LOCK_WORKER = Sql("SELECT id FROM workers WHERE id = :worker FOR UPDATE")
+# The projects where the worker holds as many leases as they may.
+_AT_CAP = text(
+    "SELECT a.project_id FROM assignments a JOIN projects p ON p.id = a.project_id"
+    " WHERE a.worker_id = :worker AND a.status = 'active' AND a.stage = 'label'"
+    " AND a.expires_at > :now GROUP BY a.project_id, p.max_leases_per_worker"
+    " HAVING COUNT(*) >= p.max_leases_per_worker"
+)
+
+
+def _leases_held(
+    conn: Connection, worker: Worker, stage: str, now: str
+) -> list[tuple[dict[str, Any], dict]]:
+    """(view, project) of each lease the worker holds at this stage, oldest first."""
+    rows = all_rows(conn, _OPEN_LEASES, {"worker": worker.id, "stage": stage, "now": now})
+    held = []
+    for row in rows:
+        assignment = {"id": row.assignment_id, "task_id": row.task_id, "expires_at": row.expires_at}
+        project = {column: getattr(row, column) for column in _PROJECT_COLUMNS}
+        held.append((worker_view(assignment, row.task_params, row.hypothesis, project), project))
+    return held
+
+
 def open_leases(store: Store, worker: Worker, stage: str = "label") -> list[dict[str, Any]]:
     """The worker's leases still running at this stage, oldest first, as `next_assignment`
     showed them: a page reloaded in the middle of a task picks it up again."""
     with store.read() as conn:
-        rows = all_rows(conn, _OPEN_LEASES, {"worker": worker.id, "stage": stage, "now": utc_now()})
-    views = []
-    for assignment_id, task_id, expires_at, params, hypothesis, *project_values in rows:
-        assignment = {"id": assignment_id, "task_id": task_id, "expires_at": expires_at}
-        project = dict(zip(_PROJECT_COLUMNS, project_values, strict=True))
-        views.append(worker_view(assignment, params, hypothesis, project))
-    return views
+        return [view for view, _ in _leases_held(conn, worker, stage, utc_now())]
 
 
 def best_candidate(
-    conn: Connection, worker: Worker, project_id: str | None, statement: Sql
+    conn: Connection,
+    worker: Worker,
+    project_id: str | None,
+    statement: Sql,
+    skip: Collection[str] = (),
 ) -> tuple[tuple, dict, dict] | None:
     """Of the tasks `statement` picks in each project open to the worker (its rows end with
-    the task's priority), the highest priority, then the oldest: (row, project, values)."""
+    the task's priority), the highest priority, then the oldest: (row, project, values).
+    Projects in `skip` are left out."""
     found = []
     for project in _open_projects(conn, worker, project_id):
+        if project["id"] in skip:
+            continue
         values = {"project_id": project["id"], "worker_id": worker.id}
         task = one(conn, statement, values | {"overlap": project["overlap"]})
         if task is not None:
             found.append((task, project, values))
-    return min(found, key=lambda f: (-f[0][-1], f[0][0])) if found else None
+    return min(found, key=lambda f: (-f[0].priority, f[0].id)) if found else None
 
 
 def lease(
@@ -257,39 +292,13 @@ def skip(store: Store, worker: Worker, assignment_id: str) -> dict[str, Any]:
 
 # Everything a submit decides on, in one statement: the lease, the project, the task, the
 # callback URLs and this worker's earlier answer to the task, if any.
-_SUBMIT_COLUMNS = (
-    "task_id",
-    "assignment_status",
-    "project_id",
-    "kind",
-    "params",
-    "task_params",
-    "overlap",
-    "max_overlap",
-    "target_confidence",
-    "review_rate",
-    "review_below",
-    "project_url",
-    "task_status",
-    "answers",
-    "leases",
-    "target",
-    "gold",
-    "hypothesis",
-    "batch_id",
-    "task_url",
-    "batch_url",
-    "stored_id",
-    "stored_response",
-    "stored_duration_ms",
-    "stored_created_at",
-)
 _SUBMIT_CONTEXT = (
-    "SELECT a.task_id, a.status, p.id, p.kind, p.params, t.params, p.overlap, p.max_overlap,"
-    " p.target_confidence, p.review_rate, p.review_below, p.callback_url,"
-    " t.status, t.answers, t.leases, t.target, t.gold, t.hypothesis, t.batch_id,"
-    " t.callback_url, b.callback_url,"
-    " n.id, n.response, n.duration_ms, n.created_at"
+    "SELECT a.task_id, a.status AS assignment_status, p.id AS project_id, p.kind, p.params,"
+    " t.params AS task_params, p.overlap, p.max_overlap, p.target_confidence, p.review_rate,"
+    " p.review_below, p.callback_url AS project_url, t.status AS task_status, t.answers,"
+    " t.leases, t.target, t.gold, t.hypothesis, t.batch_id, t.callback_url AS task_url,"
+    " b.callback_url AS batch_url, n.id AS stored_id, n.response AS stored_response,"
+    " n.duration_ms AS stored_duration_ms, n.created_at AS stored_created_at"
     " FROM assignments a"
     " JOIN projects p ON p.id = a.project_id"
     " JOIN tasks t ON t.id = a.task_id"
@@ -341,7 +350,7 @@ def submit(
         row = one(conn, _SUBMIT_CONTEXTS[store.dialect], values)
         if row is None:  # another worker's assignment is as unknown as a missing one
             raise NotFound("assignment", assignment_id)
-        ctx = dict(zip(_SUBMIT_COLUMNS, row, strict=True))
+        ctx = row._asdict()
         params = orjson.loads(ctx["params"])
         task_params = orjson.loads(ctx["task_params"])
         answer = validate_response(ctx["kind"], params, task_params, response)
@@ -444,3 +453,29 @@ def complete_task(conn: Connection, ctx: dict[str, Any], result: dict, now: str)
     completed = returned_task(one(conn, COMPLETE_TASK, values))
     enqueue_task(conn, completed, ctx["task_url"] or ctx["batch_url"] or ctx["project_url"])
     close_batch_if_done(conn, ctx["batch_id"], now)
+
+
+# Pending tasks that already hold the answers the project's overlap now asks for.
+_ANSWERED_ENOUGH = text(
+    "SELECT t.id AS task_id, t.params AS task_params, t.answers, t.batch_id,"
+    " t.callback_url AS task_url, b.callback_url AS batch_url, p.id AS project_id, p.kind,"
+    " p.params, p.max_overlap, p.target_confidence, p.review_rate, p.review_below,"
+    " p.callback_url AS project_url"
+    " FROM tasks t JOIN projects p ON p.id = t.project_id"
+    " LEFT JOIN batches b ON b.id = t.batch_id"
+    " WHERE t.project_id = :project AND t.status = 'pending' AND t.gold IS NULL"
+    " AND t.answers > 0"
+    " AND (t.answers >= COALESCE(t.target, p.overlap) OR t.answers >= p.max_overlap)"
+    " ORDER BY t.id"
+)
+
+
+def settle_answered(conn: Connection, project_id: str) -> None:
+    """After the project's overlap went down: settle each pending task that already has
+    the answers it now needs, as its last submit would have (result, review, callback).
+    Otherwise no slot would open for it and it would never complete."""
+    now = utc_now()
+    for row in conn.execute(_ANSWERED_ENOUGH, {"project": project_id}).all():
+        ctx = dict(row._mapping)
+        params, task_params = orjson.loads(ctx["params"]), orjson.loads(ctx["task_params"])
+        _settle(conn, ctx, params, task_params, ctx["answers"], now)

@@ -136,27 +136,56 @@ def members(store: Store, project_id: str) -> list[str]:
         )
 
 
-def worker_stats(store: Store, worker_id: str) -> dict[str, Any]:
-    """How much a worker answered, how fast, and how well on gold."""
+GOLD_WINDOW = 20
+
+
+def counted_answers(answers: int, before_today: int, window: int = GOLD_WINDOW) -> int:
+    """How many of a worker's answers (oldest first) their own gold figures cover: those
+    up to the last full window of `window` answers, and all given before today (UTC).
+
+    So the figures a worker sees move at most once per window or per day, never with one
+    answer, and comparing them before and after a submit cannot tell a gold task.
+    """
+    return max(answers - answers % window, before_today)
+
+
+def worker_stats(store: Store, worker_id: str, own: bool = False) -> dict[str, Any]:
+    """How much a worker answered, how fast, and how well on gold: over all their answers
+    for a manager; for the worker themselves (`own`), gold over `counted_answers` only."""
+    mine = annotations.c.worker_id == worker_id
+    today = utc_now()[:10] + "T00:00:00.000000Z"
     with store.read() as conn:
         _get(conn, worker_id)
         row = conn.execute(
             select(
-                func.count(),
-                func.avg(annotations.c.duration_ms),
-                func.coalesce(func.sum(annotations.c.duration_ms), 0),
-                func.count(annotations.c.correct),
-                func.coalesce(func.sum(annotations.c.correct), 0),
-                func.count(annotations.c.kept_hypothesis),
-                func.coalesce(func.sum(annotations.c.kept_hypothesis), 0),
-            ).where(annotations.c.worker_id == worker_id)
+                func.count().label("answers"),
+                func.count().filter(annotations.c.created_at < today).label("before_today"),
+                func.avg(annotations.c.duration_ms).label("mean_duration"),
+                func.coalesce(func.sum(annotations.c.duration_ms), 0).label("total_duration"),
+                func.count(annotations.c.kept_hypothesis).label("shown"),
+                func.coalesce(func.sum(annotations.c.kept_hypothesis), 0).label("kept"),
+            ).where(mine)
         ).one()
-    answers, mean_duration, total_duration, gold_answered, gold_correct, shown, kept = row
+        counted = counted_answers(row.answers, row.before_today) if own else row.answers
+        first = (
+            select(annotations.c.correct)
+            .where(mine)
+            .order_by(annotations.c.created_at, annotations.c.id)
+            .limit(counted)
+            .subquery()
+        )
+        gold = conn.execute(
+            select(
+                func.count(first.c.correct).label("answered"),
+                func.coalesce(func.sum(first.c.correct), 0).label("correct"),
+            )
+        ).one()
     return {
         "worker": worker_id,
-        "answers": answers,
-        "mean_duration_ms": None if mean_duration is None else float(mean_duration),
-        "active_ms": int(total_duration),
-        "prelabels": {"shown": shown, "kept": int(kept)},
-        "gold": {"answered": gold_answered} | accuracy_summary(gold_correct, gold_answered),
+        "answers": row.answers,
+        "mean_duration_ms": None if row.mean_duration is None else float(row.mean_duration),
+        "active_ms": int(row.total_duration),
+        "prelabels": {"shown": row.shown, "kept": int(row.kept)},
+        "gold": {"answered": gold.answered, "counted_answers": counted}
+        | accuracy_summary(int(gold.correct), gold.answered),
     }

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow.parquet as pq
 
 from assay.exchange.task_writers import EXPORT_COLUMNS
+from assay.extras import require
 
 TASK_FIELDS = ("unique_id", "metadata", "callback_url", "priority", "gold", "hypothesis")
 EXPORT_ONLY = frozenset(EXPORT_COLUMNS) - set(TASK_FIELDS) - {"params"}
@@ -41,7 +41,7 @@ def open_task_file(path: str | Path, fmt: str | None = None) -> TaskFile:
     if fmt is None:
         raise ValueError(f"{path.name}: expected a .jsonl, .csv or .parquet file")
     if fmt == "parquet":
-        estimate = pq.ParquetFile(path).metadata.num_rows
+        estimate = _parquet().ParquetFile(path).metadata.num_rows
     else:
         estimate = _count_lines(path) - (fmt == "csv")
     return TaskFile(path, fmt, estimate)
@@ -97,9 +97,13 @@ def read_csv(path: Path) -> Iterator[tuple[int, bytes]]:
             yield reader.line_num, orjson.dumps(task_object(record))
 
 
+def _parquet():
+    return require("pyarrow.parquet", "parquet", "Parquet")
+
+
 def read_parquet(path: Path) -> Iterator[tuple[int, bytes]]:
     number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
+    for batch in _parquet().ParquetFile(path).iter_batches(batch_size=10_000):
         for record in batch.to_pylist():
             number += 1
             yield number, orjson.dumps(task_object(record))

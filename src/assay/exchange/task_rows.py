@@ -10,30 +10,24 @@ what words every error. Both must agree; a property test holds them to it.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from assay.errors import field_path
+from assay.exchange.import_report import RowProblem
 from assay.schemas import PRIORITY_MAX, PRIORITY_MIN, UNIQUE_ID_MAX, TaskFields
 
 ROW = "(row)"
 """The field named when a whole row is at fault (bad JSON, not an object)."""
-
-
-@dataclass
-class RowProblem:
-    line: int
-    field: str
-    message: str
+INVALID_JSON = "invalid_json"
 
 
 def _problems(line: int, exc: ValidationError) -> list[RowProblem]:
     return [
-        RowProblem(line, field_path(e["loc"]) or ROW, e["msg"])
-        for e in exc.errors(include_url=False, include_context=False)
+        RowProblem(line, field_path(e["loc"]) or ROW, e["msg"], e["type"])
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
     ]
 
 
@@ -70,19 +64,32 @@ def validate_row(obj: Any) -> dict[str, Any]:
     return fields
 
 
+def _lines(body: bytes) -> Iterator[tuple[int, bytes]]:
+    """(number, line) of each line, one at a time: a list of millions of lines would
+    cost many times the body's own size."""
+    start, number = 0, 0
+    while start <= len(body):
+        end = body.find(b"\n", start)
+        if end < 0:
+            end = len(body)
+        number += 1
+        yield number, body[start:end]
+        start = end + 1
+
+
 def parse_body(body: bytes) -> Iterator[tuple[int, dict[str, Any] | list[RowProblem]]]:
     """Yield (line, fields) for good rows and (line, problems) for bad ones."""
     stripped = body.lstrip()
     if stripped.startswith(b"["):
         yield from _parse_array(stripped)
         return
-    for number, raw in enumerate(body.split(b"\n"), start=1):
+    for number, raw in _lines(body):
         if not raw.strip():
             continue
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            yield number, [RowProblem(number, ROW, f"invalid JSON: {exc}")]
+            yield number, [RowProblem(number, ROW, f"invalid JSON: {exc}", INVALID_JSON)]
             continue
         try:
             yield number, validate_row(obj)
@@ -95,10 +102,10 @@ def _parse_array(body: bytes) -> Iterator[tuple[int, dict[str, Any] | list[RowPr
     try:
         items = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        yield 1, [RowProblem(1, ROW, f"invalid JSON: {exc}")]
+        yield 1, [RowProblem(1, ROW, f"invalid JSON: {exc}", INVALID_JSON)]
         return
     if not isinstance(items, list):
-        yield 1, [RowProblem(1, ROW, "expected a JSON array of task objects")]
+        yield 1, [RowProblem(1, ROW, "expected a JSON array of task objects", "list_type")]
         return
     for number, item in enumerate(items, start=1):
         try:

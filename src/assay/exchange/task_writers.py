@@ -8,8 +8,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from assay.extras import missing, require
 
 EXPORT_COLUMNS = (
     "id",
@@ -60,11 +59,6 @@ def write_csv(chunks: Iterable[Chunk]) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
 
 
-PARQUET_SCHEMA = pa.schema(
-    [(c, pa.int64() if c == "priority" else pa.string()) for c in EXPORT_COLUMNS]
-)
-
-
 class _Sink(io.RawIOBase):
     """A write-only file that hands back what was written since the last drain."""
 
@@ -84,17 +78,19 @@ class _Sink(io.RawIOBase):
 
 
 def write_parquet(chunks: Iterable[Chunk]) -> Iterator[bytes]:
+    pa = require("pyarrow", "parquet", "Parquet")
+    pq = require("pyarrow.parquet", "parquet", "Parquet")
+    schema = pa.schema(
+        [(c, pa.int64() if c == "priority" else pa.string()) for c in EXPORT_COLUMNS]
+    )
     sink = _Sink()
-    with pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         for chunk in chunks:
             columns = list(zip(*chunk, strict=True)) if chunk else [[] for _ in EXPORT_COLUMNS]
             writer.write_table(
                 pa.Table.from_arrays(
-                    [
-                        pa.array(col, type=f.type)
-                        for col, f in zip(columns, PARQUET_SCHEMA, strict=True)
-                    ],
-                    schema=PARQUET_SCHEMA,
+                    [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+                    schema=schema,
                 )
             )
             yield sink.drain()
@@ -102,3 +98,8 @@ def write_parquet(chunks: Iterable[Chunk]) -> Iterator[bytes]:
 
 
 WRITERS = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
+
+
+def unavailable(fmt: str) -> str | None:
+    """Why `fmt` cannot be written by this install (its extra is missing), or None."""
+    return missing("pyarrow", "parquet", "Parquet") if fmt == "parquet" else None

@@ -132,6 +132,11 @@ def is_categorical(kind_name: str) -> bool:
     return KINDS[kind_name].answer_key is not None
 
 
+def automation_kinds() -> list[str]:
+    """The kinds model-in-the-loop automation can serve (each kind declares it)."""
+    return sorted(name for name, kind in KINDS.items() if kind.automation)
+
+
 def answer_keys(kind_name: str, params: dict[str, Any], answers: list[Answer]) -> list[str]:
     """Each validated answer as one categorical value (for truth inference, agreement).
     Only for categorical kinds (`is_categorical`)."""

@@ -248,4 +248,5 @@ KIND = Kind(
     matches=matches,
     agreement=agreement,
     answer_key=answer_key,
+    automation=True,
 )

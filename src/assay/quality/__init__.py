@@ -1,18 +1,20 @@
 """Crowd-answer quality: truth inference, worker scores and agreement. Pure NumPy/SciPy:
 no database, no web; the engine and `assay aggregate` call it."""
 
-from assay.quality import glad, mace
-from assay.quality.dawid_skene import dawid_skene, one_coin
+from assay.quality.base import Aggregator
+from assay.quality.dawid_skene import DawidSkene, OneCoin
+from assay.quality.glad import GLAD
+from assay.quality.mace import MACE
 from assay.quality.numeric import lfcn, mean, median
-from assay.quality.voting import majority_vote, wawa
+from assay.quality.voting import MajorityVote, Wawa
 
-CATEGORICAL = {
-    "mv": majority_vote,
-    "wawa": wawa,
-    "ds": dawid_skene,
-    "onecoin": one_coin,
-    "glad": glad.fit,
-    "mace": mace.fit,
+CATEGORICAL: dict[str, type[Aggregator]] = {
+    "mv": MajorityVote,
+    "wawa": Wawa,
+    "ds": DawidSkene,
+    "onecoin": OneCoin,
+    "glad": GLAD,
+    "mace": MACE,
 }
 """Categorical methods by name, simplest first (`auto` prefers the earlier on a tie)."""
 

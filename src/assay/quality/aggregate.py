@@ -46,17 +46,16 @@ def aggregate_files(
         method, why = choose_method(CATEGORICAL, answers, gold_vector)
         chosen = f' chosen_by="{why}"'
     start = time.perf_counter()
-    fit = CATEGORICAL[method](answers, gold_vector)
+    fit = CATEGORICAL[method]().fit(answers, gold_vector)
     seconds = time.perf_counter() - start
-    chosen_labels = answers.labels[fit.label_index]
-    rows = zip(answers.tasks, chosen_labels, (f"{c:.6f}" for c in fit.confidence), strict=True)
+    rows = zip(answers.tasks, fit.predict(), (f"{c:.6f}" for c in fit.confidence_), strict=True)
     write_table(out, ("task", "label", "confidence"), rows)
     if workers_csv:
-        quality = _worker_rows(answers.workers, fit.worker_quality, answers.worker)
-        write_table(workers_csv, ("worker", "quality", "answers"), quality)
+        accuracy = _worker_rows(answers.workers, fit.worker_accuracy_, answers.worker)
+        write_table(workers_csv, ("worker", "quality", "answers"), accuracy)
     return (
         f"method={method} tasks={answers.n_tasks} workers={answers.n_workers} "
-        f"answers={len(answers.task)} labels={answers.n_labels} iterations={fit.iterations} "
+        f"answers={len(answers.task)} labels={answers.n_labels} iterations={fit.iterations_} "
         f"fit_seconds={seconds:.6f}{chosen}"
     )
 

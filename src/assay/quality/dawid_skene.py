@@ -20,12 +20,8 @@ Deterministic.
 import numpy as np
 
 from assay.quality.answers import Answers
-from assay.quality.inference import (
-    DEFAULT_MAX_ITERATIONS,
-    Inference,
-    clamp_gold,
-    normalize_rows,
-)
+from assay.quality.base import IterativeAggregator, worker_accuracy
+from assay.quality.inference import clamp_gold, normalize_rows
 
 SMOOTHING = 0.01
 LIKELIHOOD_TOLERANCE = 1e-5
@@ -101,50 +97,47 @@ def _log_prior(posterior: np.ndarray) -> np.ndarray:
     return np.log(prior / prior.sum())
 
 
-def dawid_skene(
-    answers: Answers,
-    gold: np.ndarray | None = None,
-    *,
-    max_iterations: int = DEFAULT_MAX_ITERATIONS,
-    tolerance: float = LIKELIHOOD_TOLERANCE,
-) -> Inference:
-    def log_likelihood(posterior):
-        confusion = confusion_matrices(answers, posterior)
-        # For each answer: log C[w, k, l] over every true label k.
-        log_answer = np.log(confusion)[answers.worker, :, answers.label]
-        return log_answer, _log_prior(posterior)
+class DawidSkene(IterativeAggregator):
+    """Fitted besides the common fields: `prior_` [n_labels], the label frequencies, and
+    `confusion_` [n_workers, true label, answered label], each worker's chance of each
+    answer given each truth."""
 
-    posterior, iterations = _em(answers, gold, log_likelihood, max_iterations, tolerance)
-    confusion = confusion_matrices(answers, posterior)
-    prior = np.exp(_log_prior(posterior))
-    accuracy = np.einsum("k,wkk->w", prior, confusion)
-    return Inference(posterior, accuracy, iterations)
+    TOLERANCE = LIKELIHOOD_TOLERANCE
+    prior_: np.ndarray
+    confusion_: np.ndarray
 
+    def _posterior(self, answers: Answers, gold: np.ndarray | None) -> np.ndarray:
+        def log_likelihood(posterior):
+            confusion = confusion_matrices(answers, posterior)
+            # For each answer: log C[w, k, l] over every true label k.
+            log_answer = np.log(confusion)[answers.worker, :, answers.label]
+            return log_answer, _log_prior(posterior)
 
-def _accuracies(answers: Answers, posterior: np.ndarray) -> np.ndarray:
-    """[n_workers] expected share of right answers, smoothed toward 1/2."""
-    right = np.bincount(
-        answers.worker, posterior[answers.task, answers.label], minlength=answers.n_workers
-    )
-    total = np.bincount(answers.worker, minlength=answers.n_workers)
-    return (right + 1.0) / (total + 2.0)
+        posterior, self.iterations_ = _em(
+            answers, gold, log_likelihood, self.max_iterations, self.tolerance
+        )
+        self.confusion_ = confusion_matrices(answers, posterior)
+        self.prior_ = np.exp(_log_prior(posterior))
+        return posterior
 
 
-def one_coin(
-    answers: Answers,
-    gold: np.ndarray | None = None,
-    *,
-    max_iterations: int = DEFAULT_MAX_ITERATIONS,
-    tolerance: float = LIKELIHOOD_TOLERANCE,
-) -> Inference:
-    n_labels = answers.n_labels
+class OneCoin(IterativeAggregator):
+    """Dawid-Skene with one accuracy per worker: its model's accuracy is
+    `worker_accuracy_` itself."""
 
-    def log_likelihood(posterior):
-        p = _accuracies(answers, posterior)[answers.worker]
-        wrong = np.log((1.0 - p) / max(n_labels - 1, 1))
-        log_answer = np.repeat(wrong[:, None], n_labels, axis=1)
-        log_answer[np.arange(len(p)), answers.label] = np.log(p)
-        return log_answer, _log_prior(posterior)
+    TOLERANCE = LIKELIHOOD_TOLERANCE
 
-    posterior, iterations = _em(answers, gold, log_likelihood, max_iterations, tolerance)
-    return Inference(posterior, _accuracies(answers, posterior), iterations)
+    def _posterior(self, answers: Answers, gold: np.ndarray | None) -> np.ndarray:
+        n_labels = answers.n_labels
+
+        def log_likelihood(posterior):
+            p = worker_accuracy(answers, posterior)[answers.worker]
+            wrong = np.log((1.0 - p) / max(n_labels - 1, 1))
+            log_answer = np.repeat(wrong[:, None], n_labels, axis=1)
+            log_answer[np.arange(len(p)), answers.label] = np.log(p)
+            return log_answer, _log_prior(posterior)
+
+        posterior, self.iterations_ = _em(
+            answers, gold, log_likelihood, self.max_iterations, self.tolerance
+        )
+        return posterior

@@ -23,21 +23,15 @@ Gold tasks keep one-hot posterior rows every iteration (`clamp_gold`), so they a
 in the E-step and full-weight evidence about workers and tasks in the M-step.
 
 Stops when no posterior entry moved more than `tolerance` in an iteration, or after
-`max_iterations` iterations. worker_quality is the worker's mean sigmoid(alpha_i * beta_j) over
-the tasks they answered.
+`max_iterations` iterations. Besides the common fields (`assay.quality.base`), `ability_` is
+alpha and `difficulty_` each task's 1 / beta_j (the prior's typical value is 1 / e).
 """
 
 import numpy as np
 
 from assay.quality.answers import Answers
-from assay.quality.inference import (
-    DEFAULT_MAX_ITERATIONS,
-    DEFAULT_TOLERANCE,
-    Inference,
-    clamp_gold,
-    gold_prior,
-    normalize_rows,
-)
+from assay.quality.base import IterativeAggregator
+from assay.quality.inference import clamp_gold, gold_prior, normalize_rows
 
 GOLD_PSEUDO_CORRECT = np.e
 """Pseudo-counts behind the ability prior's mean: e right to 1 wrong is logit 1."""
@@ -52,54 +46,36 @@ MAX_STEP = 1.0
 """No step moves a parameter by more than this."""
 
 
-def fit(
-    answers: Answers,
-    gold: np.ndarray | None = None,
-    *,
-    max_iterations: int = DEFAULT_MAX_ITERATIONS,
-    tolerance: float = DEFAULT_TOLERANCE,
-) -> Inference:
-    """Posterior over each task's label and each worker's mean chance of answering right."""
-    inference, _ = fit_with_difficulty(
-        answers, gold, max_iterations=max_iterations, tolerance=tolerance
-    )
-    return inference
+class GLAD(IterativeAggregator):
+    """Fitted besides the common fields: `ability_` [n_workers] (alpha) and `difficulty_`
+    [n_tasks] (1 / beta)."""
 
+    ability_: np.ndarray
+    difficulty_: np.ndarray
 
-def fit_with_difficulty(
-    answers: Answers,
-    gold: np.ndarray | None = None,
-    *,
-    max_iterations: int = DEFAULT_MAX_ITERATIONS,
-    tolerance: float = DEFAULT_TOLERANCE,
-) -> tuple[Inference, np.ndarray]:
-    """As `fit`, plus each task's difficulty 1 / beta_j (the prior's typical value is 1 / e)."""
-    correct, wrong = gold_prior(answers, gold, GOLD_PSEUDO_CORRECT, GOLD_PSEUDO_WRONG)
-    ability_prior = np.log(correct / wrong)
-    ability = ability_prior.copy()
-    log_easiness = np.full(answers.n_tasks, LOG_EASINESS_MEAN)
-    posterior = clamp_gold(normalize_rows(answers.votes()), gold)
-    iterations = 0
-    while iterations < max_iterations:
-        iterations += 1
-        ability, log_easiness = _m_step(
-            answers, posterior[answers.task, answers.label], ability, log_easiness, ability_prior
-        )
-        updated = clamp_gold(_e_step(answers, ability, log_easiness), gold)
-        change = np.abs(updated - posterior).max()
-        posterior = updated
-        if change < tolerance:
-            break
-    right = _sigmoid(ability[answers.worker] * np.exp(log_easiness[answers.task]))
-    answered = np.bincount(answers.worker, minlength=answers.n_workers)
-    on_typical_task = _sigmoid(ability * np.exp(LOG_EASINESS_MEAN))  # for workers with no answers
-    worker_quality = np.divide(
-        np.bincount(answers.worker, right, answers.n_workers),
-        answered,
-        out=on_typical_task,
-        where=answered > 0,
-    )
-    return Inference(posterior, worker_quality, iterations), np.exp(-log_easiness)
+    def _posterior(self, answers: Answers, gold: np.ndarray | None) -> np.ndarray:
+        correct, wrong = gold_prior(answers, gold, GOLD_PSEUDO_CORRECT, GOLD_PSEUDO_WRONG)
+        ability_prior = np.log(correct / wrong)
+        ability = ability_prior.copy()
+        log_easiness = np.full(answers.n_tasks, LOG_EASINESS_MEAN)
+        posterior = clamp_gold(normalize_rows(answers.votes()), gold)
+        self.iterations_ = 0
+        while self.iterations_ < self.max_iterations:
+            self.iterations_ += 1
+            ability, log_easiness = _m_step(
+                answers,
+                posterior[answers.task, answers.label],
+                ability,
+                log_easiness,
+                ability_prior,
+            )
+            updated = clamp_gold(_e_step(answers, ability, log_easiness), gold)
+            change = np.abs(updated - posterior).max()
+            posterior = updated
+            if change < self.tolerance:
+                break
+        self.ability_, self.difficulty_ = ability, np.exp(-log_easiness)
+        return posterior
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

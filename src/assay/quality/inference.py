@@ -1,6 +1,4 @@
-"""What every categorical truth-inference method returns, and the helpers they share."""
-
-from dataclasses import dataclass
+"""Helpers the categorical truth-inference methods share."""
 
 import numpy as np
 
@@ -10,23 +8,6 @@ DEFAULT_TOLERANCE = 1e-6
 """EM stops when no posterior entry moved more than this between two iterations."""
 DEFAULT_MAX_ITERATIONS = 100
 """...or after this many iterations, whichever comes first."""
-
-
-@dataclass(frozen=True)
-class Inference:
-    posterior: np.ndarray  # [n_tasks, n_labels], each row sums to 1
-    worker_quality: np.ndarray  # [n_workers] in [0, 1]: the chance a worker answers right
-    iterations: int = 0  # EM iterations run (0 for closed-form methods)
-
-    @property
-    def label_index(self) -> np.ndarray:
-        """[n_tasks] the most probable label; ties go to the lowest label index."""
-        return np.argmax(self.posterior, axis=1)  # argmax returns the first maximum
-
-    @property
-    def confidence(self) -> np.ndarray:
-        """[n_tasks] the posterior probability of the chosen label."""
-        return self.posterior.max(axis=1)
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:

@@ -26,22 +26,17 @@ rows every iteration (`clamp_gold`), so they are fixed truth in the E-step and e
 knowing and spamming in the M-step.
 
 Stops when no posterior entry moved more than `tolerance` in an iteration, or after
-`max_iterations` iterations. worker_quality is the posterior mean of theta_i, the chance the
-worker is not spamming (a spammer's lucky hits on the truth do not count).
+`max_iterations` iterations. Besides the common fields (`assay.quality.base`), `knowing_` is
+the posterior mean of theta_i, the chance the worker is not spamming: unlike
+`worker_accuracy_`, a spammer's lucky hits on the truth do not count in it.
 """
 
 import numpy as np
 from scipy.special import digamma
 
 from assay.quality.answers import Answers
-from assay.quality.inference import (
-    DEFAULT_MAX_ITERATIONS,
-    DEFAULT_TOLERANCE,
-    Inference,
-    clamp_gold,
-    gold_prior,
-    normalize_rows,
-)
+from assay.quality.base import IterativeAggregator
+from assay.quality.inference import clamp_gold, gold_prior, normalize_rows
 
 KNOWING_PRIOR = 0.5
 """Beta(KNOWING_PRIOR, SPAMMING_PRIOR) prior on theta."""
@@ -52,46 +47,48 @@ CLASS_PRIOR = 1.0
 """Symmetric Dirichlet prior on the label frequencies (1: flat)."""
 
 
-def fit(
-    answers: Answers,
-    gold: np.ndarray | None = None,
-    *,
-    max_iterations: int = DEFAULT_MAX_ITERATIONS,
-    tolerance: float = DEFAULT_TOLERANCE,
-) -> Inference:
-    """Posterior over each task's label and each worker's chance of not spamming."""
-    n_workers, n_labels = answers.n_workers, answers.n_labels
-    answered = np.bincount(answers.worker, minlength=n_workers).astype(float)
-    correct, wrong = gold_prior(answers, gold, KNOWING_PRIOR, SPAMMING_PRIOR)
-    knowing_weight = correct / (correct + wrong)
-    spamming_weight = 1.0 - knowing_weight
-    strategy = normalize_rows(
-        np.bincount(answers.worker * n_labels + answers.label, minlength=n_workers * n_labels)
-        .reshape(n_workers, n_labels)
-        .astype(float)
-    )
-    posterior = clamp_gold(normalize_rows(answers.votes()), gold)
-    label_weight = np.full(n_labels, 1.0 / n_labels)
-    knowing = np.zeros(n_workers)
-    iterations = 0
-    while iterations < max_iterations:
-        iterations += 1
-        knowing, spam_by_label = _expected_counts(
-            answers, posterior, knowing_weight, spamming_weight, strategy
+class MACE(IterativeAggregator):
+    """Fitted besides the common fields: `knowing_` [n_workers], each worker's chance of
+    not spamming, and `strategy_` [n_workers, n_labels], the labels they pick when they
+    spam (variational weights)."""
+
+    knowing_: np.ndarray
+    strategy_: np.ndarray
+
+    def _posterior(self, answers: Answers, gold: np.ndarray | None) -> np.ndarray:
+        n_workers, n_labels = answers.n_workers, answers.n_labels
+        answered = np.bincount(answers.worker, minlength=n_workers).astype(float)
+        correct, wrong = gold_prior(answers, gold, KNOWING_PRIOR, SPAMMING_PRIOR)
+        knowing_weight = correct / (correct + wrong)
+        spamming_weight = 1.0 - knowing_weight
+        strategy = normalize_rows(
+            np.bincount(answers.worker * n_labels + answers.label, minlength=n_workers * n_labels)
+            .reshape(n_workers, n_labels)
+            .astype(float)
         )
-        knowing_weight, spamming_weight, strategy = _variational_m_step(
-            answered, knowing, spam_by_label
-        )
-        updated = clamp_gold(
-            _e_step(answers, label_weight, knowing_weight, spamming_weight, strategy), gold
-        )
-        change = np.abs(updated - posterior).max()
-        posterior = updated
-        label_weight = _dirichlet_weights(posterior.sum(axis=0), CLASS_PRIOR)
-        if change < tolerance:
-            break
-    worker_quality = (knowing + KNOWING_PRIOR) / (answered + KNOWING_PRIOR + SPAMMING_PRIOR)
-    return Inference(posterior, worker_quality, iterations)
+        posterior = clamp_gold(normalize_rows(answers.votes()), gold)
+        label_weight = np.full(n_labels, 1.0 / n_labels)
+        knowing = np.zeros(n_workers)
+        self.iterations_ = 0
+        while self.iterations_ < self.max_iterations:
+            self.iterations_ += 1
+            knowing, spam_by_label = _expected_counts(
+                answers, posterior, knowing_weight, spamming_weight, strategy
+            )
+            knowing_weight, spamming_weight, strategy = _variational_m_step(
+                answered, knowing, spam_by_label
+            )
+            updated = clamp_gold(
+                _e_step(answers, label_weight, knowing_weight, spamming_weight, strategy), gold
+            )
+            change = np.abs(updated - posterior).max()
+            posterior = updated
+            label_weight = _dirichlet_weights(posterior.sum(axis=0), CLASS_PRIOR)
+            if change < self.tolerance:
+                break
+        self.knowing_ = (knowing + KNOWING_PRIOR) / (answered + KNOWING_PRIOR + SPAMMING_PRIOR)
+        self.strategy_ = strategy
+        return posterior
 
 
 def _expected_counts(

@@ -4,8 +4,9 @@ Removing a person from paid work on thin evidence is worse than keeping a weak w
 little longer, so the rule asks for evidence:
 - with at least MIN_GOLD answers on gold tasks: the upper end of the 95% Clopper-Pearson
   interval of their gold accuracy is below the threshold;
-- else, with at least MIN_ANSWERS answers: the model-based quality (the chance of a right
-  answer under the project's truth inference) is below the threshold.
+- else, with at least MIN_ANSWERS answers: their model-based accuracy (`worker_accuracy_`
+  of the project's truth inference: the chance they answer a task right, the same meaning
+  whichever method fitted it) is below the threshold.
 Returns the reason, in words, or None.
 """
 
@@ -16,7 +17,7 @@ MIN_ANSWERS = 20
 
 
 def removal_reason(
-    threshold: float, gold_correct: int, gold_answered: int, model_quality: float, answers: int
+    threshold: float, gold_correct: int, gold_answered: int, model_accuracy: float, answers: int
 ) -> str | None:
     if gold_answered >= MIN_GOLD:
         _, high = clopper_pearson(gold_correct, gold_answered)
@@ -26,6 +27,8 @@ def removal_reason(
                 f"{float(high):.3f}) is below {threshold}"
             )
         return None
-    if answers >= MIN_ANSWERS and model_quality < threshold:
-        return f"model quality {model_quality:.3f} over {answers} answers is below {threshold}"
+    if answers >= MIN_ANSWERS and model_accuracy < threshold:
+        return (
+            f"model-based accuracy {model_accuracy:.3f} over {answers} answers is below {threshold}"
+        )
     return None

@@ -15,27 +15,25 @@ Ties go to the method listed first in `CATEGORICAL` (the simplest). With neither
 gold nor any task of 3 answers there is nothing to judge by: majority vote.
 """
 
-from collections.abc import Callable
-
 import numpy as np
 
 from assay.quality.answers import UNKNOWN, Answers
+from assay.quality.base import Aggregator
 from assay.quality.dawid_skene import confusion_matrices
-from assay.quality.inference import Inference
 
 MIN_GOLD = 20
 FOLDS = 5
 SEED = 0
 
 
-def _gold_accuracy(method: Callable, answers: Answers, gold: np.ndarray) -> float:
+def _gold_accuracy(method: type[Aggregator], answers: Answers, gold: np.ndarray) -> float:
     known = np.flatnonzero(gold != UNKNOWN)
     folds = np.array_split(np.random.default_rng(SEED).permutation(known), FOLDS)
     scores = []
     for fold in folds:
         training = gold.copy()
         training[fold] = UNKNOWN
-        predicted = method(answers, training).label_index[fold]
+        predicted = method().fit(answers, training).label_index_[fold]
         scores.append(np.mean(predicted == gold[fold]))
     return float(np.mean(scores))
 
@@ -62,17 +60,15 @@ def _held_out_answers(answers: Answers) -> np.ndarray:
     return chosen[counts[answers.task[chosen]] >= 3]
 
 
-def _log_likelihood(
-    fit: Inference, training: Answers, answers: Answers, hidden: np.ndarray
-) -> float:
-    confusion = confusion_matrices(training, fit.posterior)
-    posterior = fit.posterior[answers.task[hidden]]
+def _log_likelihood(fit: Aggregator, answers: Answers, hidden: np.ndarray) -> float:
+    confusion = confusion_matrices(fit.answers_, fit.posterior_)
+    posterior = fit.posterior_[answers.task[hidden]]
     rows = confusion[answers.worker[hidden], :, answers.label[hidden]]  # [hidden, true label]
     return float(np.mean(np.log((posterior * rows).sum(axis=1))))
 
 
 def choose_method(
-    methods: dict[str, Callable], answers: Answers, gold: np.ndarray | None
+    methods: dict[str, type[Aggregator]], answers: Answers, gold: np.ndarray | None
 ) -> tuple[str, str]:
     """(name of the chosen method, the rule that chose it)."""
     if gold is not None and np.count_nonzero(gold != UNKNOWN) >= MIN_GOLD:
@@ -86,7 +82,7 @@ def choose_method(
         keep[hidden] = False
         training = _subset(answers, keep)
         scores = {
-            name: _log_likelihood(m(training, gold), training, answers, hidden)
+            name: _log_likelihood(m().fit(training, gold), answers, hidden)
             for name, m in methods.items()
         }
         rule = "best log-likelihood of held-out answers"

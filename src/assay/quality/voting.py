@@ -9,7 +9,8 @@ label with the lowest index (the one listed first).
 import numpy as np
 
 from assay.quality.answers import Answers
-from assay.quality.inference import Inference, clamp_gold, gold_prior, normalize_rows
+from assay.quality.base import Aggregator
+from assay.quality.inference import clamp_gold, gold_prior, normalize_rows
 
 
 def _agreement(answers: Answers, label_index: np.ndarray, gold: np.ndarray | None) -> np.ndarray:
@@ -22,16 +23,29 @@ def _agreement(answers: Answers, label_index: np.ndarray, gold: np.ndarray | Non
     return (hits + a) / (total + a + b)
 
 
-def majority_vote(answers: Answers, gold: np.ndarray | None = None) -> Inference:
+def _vote(answers: Answers, gold: np.ndarray | None, weights: np.ndarray | None = None):
+    return clamp_gold(normalize_rows(answers.votes(weights)), gold)
+
+
+class MajorityVote(Aggregator):
     """Posterior = each label's share of the task's answers; gold tasks are certain."""
-    posterior = clamp_gold(normalize_rows(answers.votes()), gold)
-    quality = _agreement(answers, np.argmax(posterior, axis=1), gold)
-    return Inference(posterior, quality)
+
+    PROBABILISTIC = False
+
+    def _posterior(self, answers: Answers, gold: np.ndarray | None) -> np.ndarray:
+        return _vote(answers, gold)
 
 
-def wawa(answers: Answers, gold: np.ndarray | None = None) -> Inference:
-    """Vote again with each worker weighted by their agreement with the majority vote."""
-    first = majority_vote(answers, gold)
-    weights = first.worker_quality
-    posterior = clamp_gold(normalize_rows(answers.votes(weights[answers.worker])), gold)
-    return Inference(posterior, _agreement(answers, np.argmax(posterior, axis=1), gold))
+class Wawa(Aggregator):
+    """Vote again with each worker weighted by their agreement with the majority vote.
+
+    Fitted besides the common fields: `weights_` [n_workers], that agreement (smoothed by
+    the worker's gold answers)."""
+
+    PROBABILISTIC = False
+    weights_: np.ndarray
+
+    def _posterior(self, answers: Answers, gold: np.ndarray | None) -> np.ndarray:
+        majority = np.argmax(_vote(answers, gold), axis=1)
+        self.weights_ = _agreement(answers, majority, gold)
+        return _vote(answers, gold, self.weights_[answers.worker])

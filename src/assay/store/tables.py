@@ -52,6 +52,8 @@ projects = Table(
     Column("required_skills", Text, nullable=False, server_default=text("'[]'")),
     Column("lease_seconds", Integer, nullable=False, server_default=text("600")),
     Column("gold_rate", Float, nullable=False, server_default=text("0.1")),
+    # Tasks one worker may hold at once here; past it work/next gives back the open ones.
+    Column("max_leases_per_worker", Integer, nullable=False, server_default=text("2")),
     # Truth inference behind results (NULL: Dawid-Skene once there are enough answers).
     Column("consolidation", String(16)),
     # Adaptive overlap (both set, or neither): `overlap` answers at least, then more while
@@ -246,6 +248,8 @@ callbacks = Table(
     Column("task_id", String(32), ForeignKey("tasks.id")),
     Column("batch_id", String(32), ForeignKey("batches.id")),
     Column("url", String(2000), nullable=False),
+    # scheme://host:port of the url: deliveries queue per destination (NULL before 0012)
+    Column("destination", String(2100)),
     Column("body", Text, nullable=False),
     # pending -> delivered | failed (gave up after the retry window)
     Column("status", String(16), nullable=False),
@@ -400,4 +404,14 @@ automation_state = Table(
     Column("fitted_at", String(32), nullable=False),
     Column("threshold", Float),
     Column("report", Text, nullable=False),
+)
+
+# Which process runs each background job (engine/leases.py), on SQLite: the holder renews
+# `expires_at` while it runs; PostgreSQL uses advisory locks and leaves this empty.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", String(32), nullable=False),
 )

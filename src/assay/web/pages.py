@@ -15,9 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from assay.api.auth import CSRF_HEADER, SESSION_COOKIE
-from assay.engine.keys import WORKER_ROLES
+from assay.api.throttle import client_address
 from assay.engine.sessions import SESSION_SECONDS, Session, csrf_matches, session_of, sign_in
 from assay.engine.sessions import sign_out as end_session
+from assay.enums import MANAGER_ROLES, REVIEWER_ROLES, WORKER_ROLES
 from assay.errors import AssayError, FieldError, Invalid
 from assay.web.markdown import render_instructions
 
@@ -25,7 +26,6 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 LOGIN_CSRF_COOKIE = "assay_login_csrf"
-MANAGERS = ("admin", "manager")
 HOME = {"annotator": "/work", "reviewer": "/review", "manager": "/projects", "admin": "/projects"}
 NAV = {
     "annotator": [("/work", "Label"), ("/me", "My work")],
@@ -119,7 +119,14 @@ async def login(
     store = request.app.state.store
     signed = await request.app.state.lane(sign_in, store, key) if key.strip() else None
     if signed is None:
-        return _login_form(request, next, "That key is unknown or revoked.", 401)
+        refusal = request.app.state.auth_throttle.failure(client_address(request))
+        if refusal is None:
+            return _login_form(request, next, "That key is unknown or revoked.", 401)
+        wait = refusal.extra["retry_after"]
+        message = f"Too many failed sign-ins from your address; try again in {wait} seconds."
+        response = _login_form(request, next, message, 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     token, session = signed
     response = RedirectResponse(_safe_next(next) or HOME[session.principal.role], 303)
     response.set_cookie(
@@ -137,8 +144,13 @@ async def login(
 
 @router.post("/logout")
 async def logout(request: Request, csrf: str = Form("")):
+    """End the session and drop its cookie. Without the page's CSRF token the request is
+    refused and both are kept: a cookie dropped while its session lives on would look
+    like a sign-out that did not happen."""
     session = await _session(request)
-    if session is not None and csrf_matches(session, csrf):
+    if session is not None:
+        if not csrf_matches(session, csrf):
+            return render(request, "signout.html", session, status=403)
         token = request.cookies[SESSION_COOKIE]
         await request.app.state.lane(end_session, request.app.state.store, token)
     response = RedirectResponse("/login", 303)
@@ -157,7 +169,7 @@ async def home(request: Request):
 @router.post("/web/markdown")
 async def markdown(request: Request):
     """Render instructions a page already has (its own assignment's) as safe HTML."""
-    session = await visitor(request, (*WORKER_ROLES, *MANAGERS))
+    session = await visitor(request, (*WORKER_ROLES, *MANAGER_ROLES))
     if not csrf_matches(session, request.headers.get(CSRF_HEADER)):
         raise AssayError(f"send the session's {CSRF_HEADER} header", "csrf", 403)
     try:
@@ -177,7 +189,7 @@ async def work_page(request: Request):
 
 @router.get("/review")
 async def review_page(request: Request):
-    return render(request, "review.html", await visitor(request, ("reviewer",)))
+    return render(request, "review.html", await visitor(request, REVIEWER_ROLES))
 
 
 @router.get("/me")
@@ -187,30 +199,30 @@ async def me_page(request: Request):
 
 @router.get("/projects")
 async def projects_page(request: Request):
-    return render(request, "projects.html", await visitor(request, MANAGERS))
+    return render(request, "projects.html", await visitor(request, MANAGER_ROLES))
 
 
 @router.get("/projects/{project_id}")
 async def dashboard_page(request: Request, project_id: str):
-    session = await visitor(request, MANAGERS)
+    session = await visitor(request, MANAGER_ROLES)
     return render(request, "dashboard.html", session, project_id=project_id)
 
 
 @router.get("/projects/{project_id}/settings")
 async def settings_page(request: Request, project_id: str):
-    session = await visitor(request, MANAGERS)
+    session = await visitor(request, MANAGER_ROLES)
     return render(request, "settings.html", session, project_id=project_id)
 
 
 @router.get("/projects/{project_id}/import")
 async def import_page(request: Request, project_id: str):
-    session = await visitor(request, MANAGERS)
+    session = await visitor(request, MANAGER_ROLES)
     return render(request, "import.html", session, project_id=project_id)
 
 
 @router.get("/workers")
 async def workers_page(request: Request):
-    return render(request, "workers.html", await visitor(request, MANAGERS))
+    return render(request, "workers.html", await visitor(request, MANAGER_ROLES))
 
 
 @router.get("/keys")

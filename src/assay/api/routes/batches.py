@@ -1,8 +1,9 @@
 from fastapi import APIRouter, Depends
 
-from assay.api.auth import MANAGER, store_of
+from assay.api.auth import MANAGER, outbound_of, store_of
 from assay.api.paging import PageQuery, page
 from assay.engine import audits, batches
+from assay.outbound import OutboundPolicy
 from assay.schemas import BatchAccuracy, BatchCreate, BatchOut, BatchStatusOut, Page
 from assay.store.db import Store
 
@@ -10,9 +11,13 @@ router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[MANAGER
 
 
 @router.post("", status_code=201, response_model=BatchOut)
-def create_batch(body: BatchCreate, store: Store = Depends(store_of)):
+def create_batch(
+    body: BatchCreate,
+    store: Store = Depends(store_of),
+    outbound: OutboundPolicy = Depends(outbound_of),
+):
     """Create a staging batch. A name already used in the project is a 409 with its id."""
-    return batches.create_batch(store, body.model_dump(mode="json"))
+    return batches.create_batch(store, body.model_dump(mode="json"), outbound)
 
 
 @router.get("", response_model=Page[BatchOut])

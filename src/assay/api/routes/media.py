@@ -21,9 +21,11 @@ router = APIRouter(prefix="/v1/media", tags=["media"])
 async def upload_media(request: Request, store: Store = Depends(store_of)) -> dict[str, Any]:
     """Upload an image (the raw bytes as the body). Returns its `url`, to put in a task's
     params as `image`, and its pixel `width` and `height`. The same bytes again return
-    the same media."""
+    the same media. An image of more pixels than the server takes (by default 100
+    million) is refused with `image_too_large` before it is decoded."""
     body = await request.body()
-    return await run_in_threadpool(media.upload, store, body)
+    max_pixels = request.app.state.settings.max_image_pixels
+    return await run_in_threadpool(media.upload, store, body, max_pixels)
 
 
 @router.get("/{media_id}", dependencies=[Depends(principal)], response_class=Response)

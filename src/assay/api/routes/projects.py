@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assay.api.auth import MANAGER, store_of
+from assay.api.auth import MANAGER, outbound_of, store_of
 from assay.api.paging import PageQuery, page
 from assay.engine import (
     automation,
@@ -20,7 +20,9 @@ from assay.engine import (
 )
 from assay.engine.keys import Principal
 from assay.exchange.task_writers import FORMATS
+from assay.outbound import OutboundPolicy
 from assay.schemas import (
+    CallbackSecret,
     Consolidation,
     Dashboard,
     ImportReport,
@@ -42,9 +44,14 @@ router = APIRouter(prefix="/v1/projects", tags=["projects"], dependencies=[MANAG
 
 
 @router.post("", status_code=201, response_model=ProjectCreated)
-def create_project(body: ProjectCreate, store: Store = Depends(store_of)):
+def create_project(
+    body: ProjectCreate,
+    store: Store = Depends(store_of),
+    outbound: OutboundPolicy = Depends(outbound_of),
+):
     """Create a project. `callback_secret` signs its callbacks and is shown only here."""
-    return projects.create_project(store, body.model_dump(mode="json", exclude_unset=True))
+    spec = body.model_dump(mode="json", exclude_unset=True)
+    return projects.create_project(store, spec, outbound)
 
 
 @router.get("", response_model=Page[ProjectOut])
@@ -60,13 +67,24 @@ def get_project(project_id: str, store: Store = Depends(store_of)):
     return projects.get_project(store, project_id)
 
 
+@router.post("/{project_id}/callback_secret:rotate", response_model=CallbackSecret)
+def rotate_callback_secret(project_id: str, store: Store = Depends(store_of)):
+    """Replace the secret that signs the project's callbacks, shown only in this answer.
+    Every delivery from now on, retries of earlier ones included, is signed with it."""
+    return projects.rotate_callback_secret(store, project_id)
+
+
 @router.patch("/{project_id}", response_model=ProjectOut)
-def update_project(project_id: str, body: ProjectUpdate, store: Store = Depends(store_of)):
+def update_project(
+    project_id: str,
+    body: ProjectUpdate,
+    store: Store = Depends(store_of),
+    outbound: OutboundPolicy = Depends(outbound_of),
+):
     """Change any setting; absent fields are left alone. `max_overlap` and
     `target_confidence` set to null turn adaptive overlap off."""
-    return projects.update_project(
-        store, project_id, body.model_dump(mode="json", exclude_unset=True)
-    )
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    return projects.update_project(store, project_id, changes, outbound)
 
 
 @router.post("/{project_id}/members", response_model=MembersOut)
@@ -127,11 +145,17 @@ def project_automation(project_id: str, store: Store = Depends(store_of)) -> dic
 
 
 @router.post("/{project_id}/automation:run")
-async def run_automation(project_id: str, store: Store = Depends(store_of)) -> dict:
+async def run_automation(
+    project_id: str,
+    store: Store = Depends(store_of),
+    outbound: OutboundPolicy = Depends(outbound_of),
+) -> dict:
     """Run a model-in-the-loop cycle now (the server also runs one by itself whenever the
     project's tasks or answers change): fit, predict, certify, route. Returns what it did;
     409 `automation_running` while another cycle (a fit can take minutes) is under way."""
-    return await run_in_threadpool(automation.run_cycle, store, project_id, wait=False)
+    return await run_in_threadpool(
+        automation.run_cycle, store, project_id, wait=False, outbound=outbound
+    )
 
 
 @router.get("/{project_id}/removals", response_model=list[WorkerRemoval])
@@ -166,6 +190,7 @@ async def import_tasks(
     request: Request,
     batch: str | None = None,
     store: Store = Depends(store_of),
+    outbound: OutboundPolicy = Depends(outbound_of),
 ):
     """Bulk-create tasks from NDJSON (one task object a line) or a JSON array.
 
@@ -173,7 +198,7 @@ async def import_tasks(
     rows whose unique_id already exists count as duplicates and change nothing.
     """
     body = await request.body()
-    return await run_in_threadpool(imports.import_tasks, store, project_id, batch, body)
+    return await run_in_threadpool(imports.import_tasks, store, project_id, batch, body, outbound)
 
 
 @router.get(

@@ -1,10 +1,11 @@
 from fastapi import APIRouter, Depends
 
-from assay.api.auth import MANAGER, store_of
+from assay.api.auth import MANAGER, outbound_of, store_of
 from assay.api.paging import PageQuery, page
 from assay.api.responses import OrjsonResponse
 from assay.engine import audits, tasks
 from assay.engine.keys import Principal
+from assay.outbound import OutboundPolicy
 from assay.schemas import AuditIn, AuditOut, Page, TaskCreate, TaskOut, TaskStatus
 from assay.store.db import Store
 
@@ -12,9 +13,13 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"], dependencies=[MANAGER])
 
 
 @router.post("", status_code=201, response_model=TaskOut)
-def create_task(body: TaskCreate, store: Store = Depends(store_of)):
+def create_task(
+    body: TaskCreate,
+    store: Store = Depends(store_of),
+    outbound: OutboundPolicy = Depends(outbound_of),
+):
     """Create a task. A unique_id already used in the project is a 409 with `task_id`."""
-    return tasks.create_task(store, body.model_dump(mode="json", exclude_unset=True))
+    return tasks.create_task(store, body.model_dump(mode="json", exclude_unset=True), outbound)
 
 
 @router.get("", response_model=Page[TaskOut])

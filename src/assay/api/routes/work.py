@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from assay.api.auth import as_worker, principal, store_of
 from assay.api.responses import OrjsonResponse
 from assay.engine import review, work, workers
-from assay.engine.keys import WORKER_ROLES, Principal
+from assay.engine.keys import Principal
+from assay.enums import REVIEWER_ROLES, WORKER_ROLES
 from assay.errors import AssayError
 from assay.schemas import (
     AnnotationOut,
@@ -38,7 +39,7 @@ BEARER = {"security": [{"HTTPBearer": []}]}
 def me(who: Principal = Depends(principal), store: Store = Depends(store_of)):
     """Who this key is: its role and, for annotators and reviewers, the worker record."""
     worker = None
-    if who.role in ("annotator", "reviewer"):
+    if who.role in WORKER_ROLES:
         worker = workers.get_worker(store, who.key_id)
     return {"key_id": who.key_id, "role": who.role, "name": who.name, "worker": worker}
 
@@ -46,10 +47,10 @@ def me(who: Principal = Depends(principal), store: Store = Depends(store_of)):
 @router.get("/v1/me/stats", response_model=WorkerStats)
 def my_stats(who: Principal = Depends(principal), store: Store = Depends(store_of)):
     """A worker's own figures: answers, active time and accuracy on gold (a figure only:
-    never which tasks were gold)."""
+    never which tasks were gold; it is updated every 20 answers and daily, never by one)."""
     if who.role not in WORKER_ROLES:
         raise AssayError("only workers have stats", "forbidden", 403)
-    return workers.worker_stats(store, who.key_id)
+    return workers.worker_stats(store, who.key_id, own=True)
 
 
 @router.post(
@@ -63,7 +64,7 @@ async def next_task(request: Request, body: WorkRequest | None = None, stage: St
     With `stage=review` (reviewers only): the next result to judge, with its answers."""
     project = body.project if body else None
     if stage == "review":
-        assignment = await as_worker(request, review.next_review, project, roles=("reviewer",))
+        assignment = await as_worker(request, review.next_review, project, roles=REVIEWER_ROLES)
     else:
         assignment = await as_worker(request, work.next_assignment, project)
     if assignment is None:
@@ -76,7 +77,7 @@ async def current_work(request: Request, stage: Stage = "label"):
     """The caller's leases still running (oldest first), in the shape `work/next` gave
     them: a client that lost its state (a reloaded page) picks its tasks up again."""
     if stage == "review":
-        items = await as_worker(request, review.open_reviews, roles=("reviewer",))
+        items = await as_worker(request, review.open_reviews, roles=REVIEWER_ROLES)
     else:
         items = await as_worker(request, work.open_leases)
     return OrjsonResponse({"items": items})
@@ -119,6 +120,6 @@ async def review_result(request: Request, assignment_id: str, body: ReviewIn):
         body.verdict,
         body.response,
         body.reason,
-        roles=("reviewer",),
+        roles=REVIEWER_ROLES,
     )
     return OrjsonResponse(verdict)

@@ -13,6 +13,7 @@ from assay.automation.models.embeddings import (
 from assay.automation.models.fine_tuned import FineTunedTextClassifier
 from assay.automation.models.http_model import HttpModel
 from assay.automation.models.openai_chat import OpenAIChatModel
+from assay.automation.models.plugins import PluginError, register_plugins
 from assay.automation.models.python_model import PythonModel
 from assay.automation.models.spec import check_spec, load_model, refit_growth
 from assay.automation.models.text_classifier import TextClassifier
@@ -27,6 +28,7 @@ __all__ = [
     "Model",
     "ModelError",
     "OpenAIChatModel",
+    "PluginError",
     "Prediction",
     "PythonModel",
     "TextClassifier",
@@ -35,5 +37,6 @@ __all__ = [
     "check_spec",
     "embed_texts",
     "load_model",
+    "register_plugins",
     "refit_growth",
 ]

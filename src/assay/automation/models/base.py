@@ -18,7 +18,12 @@ Item = dict[str, Any]
 
 
 class ModelError(RuntimeError):
-    """A model could not answer: unreachable endpoint, malformed reply, not fitted."""
+    """A model could not answer: unreachable endpoint, malformed reply, not fitted. The
+    message is for the server log; `status` is the HTTP status its endpoint answered."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)

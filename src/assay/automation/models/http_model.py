@@ -7,11 +7,13 @@ from typing import Any
 import httpx
 
 from assay.automation.models.base import Item, ModelError, Prediction, predictions_from
+from assay.outbound import STRICT, OutboundPolicy
 
 
 def post_json(client: httpx.Client, url: str, payload: Any) -> Any:
     """POST JSON and return the decoded reply; every failure is a ModelError that names the
-    URL and what went wrong (timeout, refused connection, status and body, not JSON)."""
+    URL and what went wrong (timeout, refused connection, status and body, not JSON), for
+    the server log: the API shows none of it."""
     try:
         reply = client.post(url, json=payload)
     except httpx.TimeoutException:
@@ -19,7 +21,8 @@ def post_json(client: httpx.Client, url: str, payload: Any) -> Any:
     except httpx.HTTPError as exc:
         raise ModelError(f"{url}: {type(exc).__name__}: {exc}") from None
     if reply.status_code >= 400:
-        raise ModelError(f"{url} answered {reply.status_code}: {reply.text[:300]}")
+        message = f"{url} answered {reply.status_code}: {reply.text[:300]}"
+        raise ModelError(message, status=reply.status_code)
     try:
         return reply.json()
     except ValueError:
@@ -33,12 +36,13 @@ class HttpModel:
         headers: dict[str, str] | None = None,
         timeout: float = 60.0,
         batch_size: int = 64,
+        outbound: OutboundPolicy = STRICT,
     ):
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.url = url
         self.batch_size = batch_size
-        self._client = httpx.Client(headers=headers or {}, timeout=timeout)
+        self._client = outbound.http_client(headers=headers or {}, timeout=timeout)
 
     def predict(self, items: list[Item]) -> list[Prediction]:
         out: list[Prediction] = []

@@ -25,11 +25,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from assay.automation.models.base import Item, ModelError, Prediction
 from assay.automation.models.http_model import post_json
+from assay.outbound import STRICT, OutboundPolicy
 
 LABEL_INSTRUCTION = "\n\nAnswer with exactly one of these labels and nothing else: {labels}"
 JSON_INSTRUCTION = (
@@ -61,6 +61,7 @@ class OpenAIChatModel:
         timeout: float = 60.0,
         concurrency: int = 4,
         use_logprobs: bool = True,
+        outbound: OutboundPolicy = STRICT,
     ):
         if len(set(labels)) < 2:
             raise ValueError("need at least two distinct labels")
@@ -73,7 +74,7 @@ class OpenAIChatModel:
         self.concurrency = concurrency
         self.use_logprobs = use_logprobs
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, timeout=timeout)
+        self._client = outbound.http_client(headers=headers, timeout=timeout)
         self._by_name = {_normalise(label): label for label in self.labels}
 
     def predict(self, items: list[Item]) -> list[Prediction]:

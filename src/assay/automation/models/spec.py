@@ -1,6 +1,6 @@
 """Build a model from its stored spec, {"type": ..., settings...}: the one place that knows
 every plugin. Specs are checked with pydantic; a bad one raises Invalid whose errors name
-the field path relative to the spec (e.g. "labels[1]", "function")."""
+the field path relative to the spec (e.g. "labels[1]", "name")."""
 
 import importlib.util
 from typing import Annotated, Any, Literal
@@ -20,9 +20,11 @@ from assay.automation.models.embeddings import MINILM_MISSING, CachedEmbedder, E
 from assay.automation.models.fine_tuned import FineTunedTextClassifier
 from assay.automation.models.http_model import HttpModel
 from assay.automation.models.openai_chat import OpenAIChatModel
-from assay.automation.models.python_model import PythonModel, resolve_callable
+from assay.automation.models.plugins import plugin
+from assay.automation.models.python_model import PythonModel
 from assay.automation.models.text_classifier import TextClassifier
 from assay.errors import FieldError, Invalid, field_path
+from assay.outbound import STRICT, OutboundPolicy
 
 Labels = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2)]
 Timeout = Annotated[float, Field(gt=0, le=600)]
@@ -83,13 +85,13 @@ class HttpSpec(_Spec):
 
 class PythonSpec(_Spec):
     type: Literal["python"]
-    function: str
-    """"module:function"; must import and be callable when the spec is checked."""
+    name: str
+    """A plugin the operator registered at start (`assay serve --plugin NAME=...`)."""
 
-    @field_validator("function")
+    @field_validator("name")
     @classmethod
-    def _importable(cls, value: str) -> str:
-        resolve_callable(value)
+    def _registered(cls, value: str) -> str:
+        plugin(value)
         return value
 
 
@@ -119,15 +121,25 @@ def takes_labels(spec: Any) -> bool:
     return isinstance(spec, dict) and spec.get("type") in kinds
 
 
+def endpoints(spec: Any) -> dict[str, str]:
+    """The URLs a spec of this type sends requests to, by field name ({"url": ...})."""
+    fields = {"http": ("url",), "openai": ("base_url",)}
+    named = fields.get(spec.get("type"), ()) if isinstance(spec, dict) else ()
+    return {name: spec[name] for name in named if isinstance(spec.get(name), str)}
+
+
 def refit_growth(spec: Any) -> float:
     """How much the training labels must grow before the engine refits this model."""
     checked = check_spec(spec)
     return getattr(checked, "refit_growth", None) or 1.0
 
 
-def load_model(spec: Any, embedding_cache: EmbeddingCache | None = None) -> Model:
+def load_model(
+    spec: Any, embedding_cache: EmbeddingCache | None = None, outbound: OutboundPolicy = STRICT
+) -> Model:
     """A model from its spec. `embedding_cache` backs the text classifier's embeddings (the
-    engine passes its database-backed one); without it they are cached in memory."""
+    engine passes its database-backed one); without it they are cached in memory. Models
+    behind an endpoint connect only where `outbound` allows."""
     checked = check_spec(spec)
     match checked:
         case TextClassifierSpec(method="fine_tune"):
@@ -146,8 +158,8 @@ def load_model(spec: Any, embedding_cache: EmbeddingCache | None = None) -> Mode
                 regularization=checked.regularization,
             )
         case OpenAISpec():
-            return OpenAIChatModel(**checked.model_dump(exclude={"type"}))
+            return OpenAIChatModel(**checked.model_dump(exclude={"type"}), outbound=outbound)
         case HttpSpec():
-            return HttpModel(**checked.model_dump(exclude={"type"}))
+            return HttpModel(**checked.model_dump(exclude={"type"}), outbound=outbound)
         case PythonSpec():
-            return PythonModel(checked.function)
+            return PythonModel(checked.name)

@@ -3,9 +3,9 @@ fields, then multinomial logistic regression. Fits in a second on a few thousand
 on CPU, so the engine can refit it as answers arrive."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from assay.automation.models.base import (
     Item,
@@ -35,11 +35,13 @@ class TextClassifier:
         self.fields = tuple(fields)
         self.embed = embed if embed is not None else CachedEmbedder()
         self.regularization = regularization
-        self._classifier: LogisticRegression | None = None
+        self._classifier: Any = None  # a fitted sklearn LogisticRegression
 
     def fit(self, items: list[Item], labels: list[str]) -> None:
         check_training_labels(self.labels, items, labels)
         x = self.embed(texts_of(items, self.fields))
+        from sklearn.linear_model import LogisticRegression  # the automation extra
+
         classifier = LogisticRegression(C=self.regularization, max_iter=1000)
         self._classifier = classifier.fit(x, np.asarray(labels))
 

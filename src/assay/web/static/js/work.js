@@ -40,10 +40,17 @@ async function take() {
   return leaseNext();
 }
 
+// At the project's lease cap the server answers a lease the page already has (one whose
+// answer is on its way, say); that is no task to queue.
+function known(assignment) {
+  const ids = [state.current?.id, ...state.queue.map((queued) => queued.id), ...state.sending];
+  return ids.includes(assignment.id);
+}
+
 function prefetch() {
   if (state.queue.length || state.fetching || !state.current) return;
   state.fetching = leaseNext()
-    .then((next) => next && state.queue.push(next))
+    .then((next) => next && !known(next) && state.queue.push(next))
     .catch(() => null)
     .finally(() => (state.fetching = null));
 }
@@ -118,6 +125,7 @@ async function submit() {
     await sending;
     dropDraft(assignment.id);
     if (state.current === assignment) await show(await take());
+    else prefetch(); // its lease is over, so the next one can be leased now
   } catch (error) {
     await refused(assignment, error);
   } finally {

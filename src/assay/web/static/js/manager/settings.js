@@ -1,9 +1,10 @@
 // /projects/{id}/settings: change the project's overlap, gold, adaptive overlap, review,
 // callback and instructions. Only the settings that changed are sent (PATCH); errors are
-// shown by field.
+// shown by field. The callback secret can be replaced; the new one is shown once.
 
 import { api, ApiError } from "/static/js/api.js";
 import { clearErrors, failed, showDone, showErrors } from "/static/js/manager/forms.js";
+import { showSecret } from "/static/js/manager/secret.js";
 
 const projectPath = `/v1/projects/${encodeURIComponent(document.getElementById("settings-page").dataset.projectId)}`;
 const form = document.getElementById("settings");
@@ -56,7 +57,18 @@ async function save(event) {
   }
 }
 
+async function rotateSecret() {
+  try {
+    const { callback_secret: secret } = await api("POST", `${projectPath}/callback_secret:rotate`);
+    showSecret(document.getElementById("rotated-secret"), "New callback secret (signs every callback from now on)", secret);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(form, error, status);
+  }
+}
+
 form.addEventListener("submit", save);
+document.getElementById("rotate-secret").addEventListener("click", rotateSecret);
 api("GET", projectPath)
   .then((project) => {
     fill(project);
