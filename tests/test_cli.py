@@ -76,6 +76,7 @@ def test_keys_create_prints_the_key_last(served):
 
 
 def test_keys_create_on_postgres(pg_url):
+    run("migrate", "--database-url", pg_url)  # keys never create a database's schema
     out = run("keys", "create", "--role", "annotator", "--database-url", pg_url)
     assert out.stdout.strip().splitlines()[-1].startswith("assay_")
 

@@ -256,8 +256,6 @@ def serve(
     store.close()
     base = f"http://{host}:{port}"
     console.print(f"assay serving on [bold]{base}[/]  (API docs: {base}/docs)")
-    if allow_private_urls:
-        console.print(PRIVATE_URLS_BANNER)
     if seeded:
         console.print(f"sample project: {seeded['project']}")
         console.print(f"to label it, open [bold]{base}/login[/] and sign in with this key:")
@@ -266,6 +264,8 @@ def serve(
         console.print(seeded["key"], highlight=False, soft_wrap=True)
     elif sample:
         console.print("the database already has keys; make another with `assay keys create`")
+    if allow_private_urls:
+        console.print(PRIVATE_URLS_BANNER)
     settings = Settings(
         database_url=url,
         max_body_bytes=max_body_bytes,

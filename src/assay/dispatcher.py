@@ -133,7 +133,8 @@ class Dispatcher:
                     self._room.set()
                 if time.monotonic() > start_by:
                     continue  # its claim would end mid-send: it comes due again for a new one
-                self._outcomes.append(await self._send(delivery))
+                outcome = await self._send(delivery)  # before naming the list: it is swapped
+                self._outcomes.append(outcome)
                 self._finished.set()
         finally:
             lane.senders -= 1

@@ -24,6 +24,10 @@ KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 Stage = Literal["label", "review"]
 TaskStatus = Literal[TASK_STATUSES]  # type: ignore[valid-type]
 BatchStatus = Literal[BATCH_STATUSES]  # type: ignore[valid-type]
+# Intervals are [low, high]: lists of two, not tuples, whose `prefixItems` schema some
+# OpenAPI tools do not read.
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+OptionalPair = Annotated[list[float | None], Field(min_length=2, max_length=2)]
 
 
 class Request(BaseModel):
@@ -426,7 +430,7 @@ class GoldScore(BaseModel):
     answered: int
     correct: int
     accuracy: float | None
-    ci95: tuple[float, float] = Field(description="Clopper-Pearson 95% interval of accuracy")
+    ci95: Pair = Field(description="Clopper-Pearson 95% interval of accuracy")
 
 
 class WorkerGold(GoldScore):
@@ -468,7 +472,7 @@ class MeasuredAccuracy(BaseModel):
     audited: int
     correct: int
     accuracy: float | None
-    ci95: tuple[float, float] = Field(description="Clopper-Pearson 95% interval")
+    ci95: Pair = Field(description="Clopper-Pearson 95% interval")
 
 
 class BatchAccuracy(MeasuredAccuracy):
@@ -486,7 +490,7 @@ class WorkerRemoval(BaseModel):
 
 class Interval(BaseModel):
     value: float | None
-    ci95: tuple[float | None, float | None] = Field(description="bootstrap 95% interval")
+    ci95: OptionalPair = Field(description="bootstrap 95% interval")
 
 
 class Agreement(BaseModel):
@@ -504,7 +508,7 @@ class ReviewScore(BaseModel):
     reviewed: int
     correct: int
     accuracy: float | None
-    ci95: tuple[float, float]
+    ci95: Pair
 
 
 class WorkerQuality(BaseModel):
@@ -516,7 +520,7 @@ class WorkerQuality(BaseModel):
     model_quality: float | None = Field(
         description="chance of a right answer, from `method` (kinds whose answers are categories)"
     )
-    model_quality_ci95: tuple[float, float] | None = Field(
+    model_quality_ci95: Pair | None = Field(
         description="approximate 95% interval: exact, over the expected right answers"
     )
     gold: GoldScore
@@ -580,3 +584,24 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     docs: list[T]
     next_token: str | None
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class ProblemField(BaseModel):
+    field: str = Field(description='Where the input was wrong, e.g. "params.labels[2]"')
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every 4xx (and 5xx) answer, served as
+    application/problem+json. Some codes add members of their own."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="What went wrong, for programs: invalid, not_found, ...")
+    errors: list[ProblemField]

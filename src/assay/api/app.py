@@ -12,6 +12,7 @@ from assay.api import errors
 from assay.api.headers import SecurityHeaders
 from assay.api.lane import QuickLane
 from assay.api.limits import BodySizeLimit, RejectNulInUrl
+from assay.api.openapi import document_problems
 from assay.api.responses import OrjsonResponse
 from assay.api.routes import batches, keys, kinds, media, projects, tasks, work, workers
 from assay.api.throttle import AuthThrottle
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.outbound = outbound
     errors.install(app)
+    document_problems(app)
     app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ServerTiming)  # added last: the outermost, so it times the rest

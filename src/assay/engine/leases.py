@@ -143,9 +143,12 @@ class _RowLease:
         if self._keeper is not None:
             self._keeper.join()
         with self._lock:
-            if self._held:
-                with self.store.write() as conn:
-                    run(conn, _GIVE_UP, {"name": self.name, "holder": self.holder})
+            try:
+                if self._held:
+                    with self.store.write() as conn:
+                        run(conn, _GIVE_UP, {"name": self.name, "holder": self.holder})
+            except Exception:  # the row expires by itself
+                log.warning("could not give up the %s lease", self.name, exc_info=True)
             self._held = False
 
 

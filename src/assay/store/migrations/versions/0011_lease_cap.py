@@ -14,12 +14,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "max_leases_per_worker", sa.Integer(), server_default=sa.text("2"), nullable=False
-            )
-        )
+    # A plain ADD COLUMN: a batch copy of `projects` would drop a table that others reference.
+    op.add_column(
+        "projects",
+        sa.Column(
+            "max_leases_per_worker", sa.Integer(), server_default=sa.text("2"), nullable=False
+        ),
+    )
 
 
 def downgrade() -> None:
