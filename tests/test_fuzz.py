@@ -98,32 +98,35 @@ def _with_real_ids(case, ids: dict[str, str]) -> None:
                 case.body[field] = ids[name]
 
 
+def _fuzz(operation, headers: dict[str, str], ids: dict[str, str] | None):
+    """A Hypothesis test of the operation: each case with real `ids` or random ones."""
+
+    @given(case=operation.as_strategy(), real=st.booleans())
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    def fuzz(case, real):
+        if real and ids:
+            _with_real_ids(case, ids)
+        response = case.call(headers=headers, timeout=30)
+        case.validate_response(response, checks=CHECKS)
+
+    return fuzz
+
+
 def test_every_answer_matches_the_schema_and_none_is_a_server_error(quiet_server):
     keys, ids = _real_resources(quiet_server)
     schema = schemathesis.openapi.from_url(f"{quiet_server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40
-
     for operation in operations:
         role = "worker" if operation.path.startswith(WORKER_PATHS) else "admin"
-        headers = auth(keys[role])
-        may_be_real = operation.path not in NOT_REAL
-
-        @given(case=operation.as_strategy(), real=st.booleans())
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def fuzz(case, real):
-            if real and may_be_real:
-                _with_real_ids(case, ids)
-            response = case.call(headers=headers, timeout=30)
-            case.validate_response(response, checks=CHECKS)
-
-        fuzz()
+        real = None if operation.path in NOT_REAL else ids
+        _fuzz(operation, auth(keys[role]), real)()
 
 
 def test_a_fresh_key_sees_the_same_shapes(quiet_server):
@@ -137,6 +140,6 @@ def test_a_fresh_key_sees_the_same_shapes(quiet_server):
             operation = result.ok()
             if operation.method.upper() != "GET" or "{" in operation.path:
                 continue
-            case = operation.as_case()
+            case = operation.Case()
             response = case.call(headers=auth(key), timeout=30)
             case.validate_response(response, checks=CHECKS)

@@ -220,6 +220,24 @@ def test_importing_a_file_creates_the_tasks(api, keys, open_page, tmp_path, scre
     assert page.errors == []
 
 
+def test_an_import_of_many_bad_lines_shows_the_first_and_counts_the_rest(
+    api, keys, open_page, tmp_path
+):
+    pid = cat_dog_project(api)["id"]
+    upload = tmp_path / "bad.jsonl"
+    upload.write_text("\n".join(["{not json"] * 2500 + ['{"params": 1}'] * 500) + "\n")
+    page = open_page(keys["manager"], f"/projects/{pid}/import")
+    page.set_input_files("#file", upload)
+    page.click("#import button[type=submit]")
+    expect(page.locator("#import-status")).to_have_text("Imported bad.jsonl.")
+    expect(page.get_by_test_id("rejected")).to_have_text("3,000")
+    assert page.locator("#row-errors tbody tr").count() == 100
+    expect(page.locator("#more-errors")).to_have_text(
+        "… and 2,900 more problems (by field: (row) 2,500, params 500)."
+    )
+    assert page.errors == []
+
+
 def test_a_settings_change_persists(api, keys, open_page, screenshots):
     pid = cat_dog_project(api)["id"]
     page = open_page(keys["manager"], f"/projects/{pid}/settings")

@@ -159,8 +159,8 @@ def _kind_agreement(kind: str, params: dict, rows: list) -> dict[str, Any] | Non
     by_task: dict[str, tuple[dict, list]] = {}
     for r in rows:
         if not r.discarded:
-            task = by_task.setdefault(r.task_id, (orjson.loads(r.task_params), []))
-            task[1].append(orjson.loads(r.response))
+            _, kept = by_task.setdefault(r.task_id, (orjson.loads(r.task_params), []))
+            kept.append(orjson.loads(r.response))
     if not by_task:
         return None
     found = agreement(kind, params, list(by_task.values()))

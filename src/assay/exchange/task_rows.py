@@ -9,6 +9,7 @@ a few type tests; anything else goes through the full TaskFields model, which is
 what words every error. Both must agree; a property test holds them to it.
 """
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,28 +65,18 @@ def validate_row(obj: Any) -> dict[str, Any]:
     return fields
 
 
-def _lines(body: bytes) -> Iterator[tuple[int, bytes]]:
-    """(number, line) of each line, one at a time: a list of millions of lines would
-    cost many times the body's own size."""
-    start, number = 0, 0
-    while start <= len(body):
-        end = body.find(b"\n", start)
-        if end < 0:
-            end = len(body)
-        number += 1
-        yield number, body[start:end]
-        start = end + 1
-
-
 def parse_body(body: bytes) -> Iterator[tuple[int, dict[str, Any] | list[RowProblem]]]:
     """Yield (line, fields) for good rows and (line, problems) for bad ones."""
     stripped = body.lstrip()
     if stripped.startswith(b"["):
         yield from _parse_array(stripped)
         return
-    for number, raw in _lines(body):
-        if not raw.strip():
+    # Lines are read one at a time: a list of millions of lines would cost many times
+    # the body's own size.
+    for number, line in enumerate(io.BytesIO(body), start=1):
+        if not line.strip():
             continue
+        raw = line.removesuffix(b"\n")
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:

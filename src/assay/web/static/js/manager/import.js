@@ -9,7 +9,7 @@ import { clearErrors, failed, showDone, showErrors } from "/static/js/manager/fo
 import { allDocs } from "/static/js/manager/lists.js";
 
 const CHUNK_LINES = 2000;
-const SHOWN_ERRORS = 500;
+const SHOWN_ERRORS = 100; // in full; the rest are counted by field
 const page = document.getElementById("import-page");
 const projectPath = `/v1/projects/${encodeURIComponent(page.dataset.projectId)}`;
 const form = document.getElementById("import");
@@ -62,8 +62,10 @@ function showReport(total) {
     el("tr", {}, el("td", { text: String(e.line) }), el("td", { text: e.field }), el("td", { text: e.message })),
   );
   document.querySelector("#row-errors tbody").replaceChildren(...rows);
-  const hidden = total.errors.length - rows.length;
-  document.getElementById("more-errors").textContent = hidden > 0 ? `… and ${count(hidden)} more problems.` : "";
+  const hidden = total.error_count - rows.length;
+  const byField = Object.entries(total.errors_by_field).sort((a, b) => b[1] - a[1]);
+  const fields = byField.map(([field, n]) => `${field} ${count(n)}`).join(", ");
+  document.getElementById("more-errors").textContent = hidden > 0 ? `… and ${count(hidden)} more problems (by field: ${fields}).` : "";
 }
 
 async function upload(event) {
@@ -75,13 +77,17 @@ async function upload(event) {
     if (!file) throw fileProblem("choose a .jsonl or .json file");
     const lines = await linesOf(file);
     if (!lines.length) throw fileProblem("the file has no tasks");
-    const total = { created: 0, duplicate: 0, rejected: 0, errors: [] };
+    const total = { created: 0, duplicate: 0, rejected: 0, errors: [], error_count: 0, errors_by_field: {} };
     progress.max = lines.length;
     progress.value = 0;
     for (let start = 0; start < lines.length; start += CHUNK_LINES) {
       const report = await sendChunk(lines.slice(start, start + CHUNK_LINES).join("\n"), batch);
-      for (const key of ["created", "duplicate", "rejected"]) total[key] += report[key];
-      total.errors.push(...report.errors.map((e) => ({ ...e, line: e.line + start })));
+      for (const key of ["created", "duplicate", "rejected", "error_count"]) total[key] += report[key];
+      const kept = report.errors.slice(0, SHOWN_ERRORS - total.errors.length);
+      total.errors.push(...kept.map((e) => ({ ...e, line: e.line + start })));
+      for (const [field, n] of Object.entries(report.errors_by_field)) {
+        total.errors_by_field[field] = (total.errors_by_field[field] ?? 0) + n;
+      }
       progress.value = Math.min(start + CHUNK_LINES, lines.length);
       progressText.textContent = `${count(progress.value)} of ${count(lines.length)} lines sent.`;
       showReport(total);
