@@ -4,7 +4,6 @@ private and loopback destinations are refused."""
 
 import re
 import secrets
-import signal
 import struct
 import subprocess
 import sys
@@ -12,16 +11,15 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import httpx
 import orjson
 import psutil
 import pytest
+from automation_helpers import serve
 from conftest import (  # noqa: F401
     TEST_MAX_BODY,
     TEST_PLUGINS,
@@ -31,10 +29,9 @@ from conftest import (  # noqa: F401
     free_port,
     pg_database,
 )
-from sqlalchemy import select, update
-from automation_helpers import serve
-from outbound_helpers import HeldReceiver, Listener
 from load import ASSAY, ServerProcess
+from outbound_helpers import HeldReceiver, Listener
+from sqlalchemy import select, update
 from test_callbacks import Receiver, complete_one_task, wait_for
 
 from assay.engine import media

@@ -240,6 +240,7 @@ def serve(
         typer.Option(
             help="Register a Python model as NAME=module:function (repeatable); projects"
             ' name it {"type": "python", "name": NAME}.',
+            metavar="NAME=MODULE:FUNCTION",
             callback=_plugins,
         ),
     ] = None,
