@@ -124,3 +124,22 @@ def test_kinds_automation_cannot_serve_refuse_its_settings(api):
     assert_problem(patched, 422, "invalid", "automation")
     run = api.post(f"/v1/projects/{created.json()['id']}/automation:run")
     assert_problem(run, 422, "invalid", "automation")
+
+
+def test_a_multi_label_project_refuses_automation(api):
+    """A model answers one label per task: a categorization project with `multi` is
+    refused the settings (and keeps none)."""
+    automation = {"model": {"type": "python", "name": "cat_or_dog"}, "target_accuracy": 0.8}
+    body = {
+        "name": f"multi-{secrets.token_hex(3)}",
+        "kind": "categorization",
+        "params": {"labels": ["a", "b"], "multi": True},
+    }
+    refused = api.post("/v1/projects", json=body | {"automation": automation})
+    detail = assert_problem(refused, 422, "invalid", "automation")["errors"][0]["message"]
+    assert "multi" in detail
+    created = api.post("/v1/projects", json=body)
+    assert created.status_code == 201, created.text
+    patched = api.patch(f"/v1/projects/{created.json()['id']}", json={"automation": automation})
+    assert_problem(patched, 422, "invalid", "automation")
+    assert api.get(f"/v1/projects/{created.json()['id']}").json()["automation"] is None

@@ -44,7 +44,7 @@ from assay.engine.leases import LeasedLoop
 from assay.engine.work import complete_task
 from assay.errors import AssayError, Conflict, FieldError, Invalid, NotFound
 from assay.ids import utc_now
-from assay.kinds import answer_keys, automation_kinds
+from assay.kinds import answer_keys, automation_refusal
 from assay.outbound import STRICT, OutboundPolicy
 from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, one, run, run_many
@@ -288,9 +288,10 @@ def _cycle(
         kind, params, settings = found.kind, found.params, found.automation
         if settings is None:
             raise Invalid([FieldError("automation", "the project has no automation settings")])
-        if kind not in automation_kinds():  # settings stored before kinds declared it
-            raise Invalid([FieldError("automation", f"automation cannot serve {kind} tasks")])
         settings, params = orjson.loads(settings), orjson.loads(params)
+        refusal = automation_refusal(kind, params)  # settings stored before kinds declared it
+        if refusal:
+            raise Invalid([FieldError("automation", refusal)])
         draw_calibration(conn, project_id, settings, found.overlap, rng)
     with store.read() as conn:
         completed = all_rows(conn, _COMPLETED, {"project": project_id})

@@ -12,7 +12,7 @@ from assay.automation.settings import checked_settings
 from assay.engine.pagination import fetch_page
 from assay.errors import FieldError, Invalid, NotFound
 from assay.ids import new_id, utc_now
-from assay.kinds import automation_kinds, validate_params
+from assay.kinds import automation_refusal, validate_params
 from assay.outbound import STRICT, OutboundPolicy
 from assay.store.db import Store, as_dict
 from assay.store.sql import Sql, run
@@ -83,9 +83,9 @@ def _automation_column(kind: str, params: dict, settings: Any) -> str | None:
     """The stored automation settings (None: off), checked against the project's kind."""
     if settings is None:
         return None
-    if kind not in automation_kinds():
-        message = f"automation cannot serve {kind} tasks; it serves {', '.join(automation_kinds())}"
-        raise Invalid([FieldError("automation", message)])
+    refusal = automation_refusal(kind, params)
+    if refusal:
+        raise Invalid([FieldError("automation", refusal)])
     return orjson.dumps(checked_settings(settings, params.get("labels"))).decode()
 
 

@@ -137,6 +137,16 @@ def automation_kinds() -> list[str]:
     return sorted(name for name, kind in KINDS.items() if kind.automation)
 
 
+def automation_refusal(kind_name: str, params: dict[str, Any]) -> str | None:
+    """Why automation cannot serve a project of this kind and params; None when it can."""
+    kind = KINDS[kind_name]
+    if kind.automation is None:
+        return (
+            f"automation cannot serve {kind_name} tasks; it serves {', '.join(automation_kinds())}"
+        )
+    return kind.automation(_settings(kind, params))
+
+
 def answer_keys(kind_name: str, params: dict[str, Any], answers: list[Answer]) -> list[str]:
     """Each validated answer as one categorical value (for truth inference, agreement).
     Only for categorical kinds (`is_categorical`)."""

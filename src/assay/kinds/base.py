@@ -87,9 +87,10 @@ class Kind:
     answer_key: Callable[[BaseModel, Answer], str] | None = None
     """An answer as one categorical value, for kinds whose answers are categories: truth
     inference (Dawid-Skene and the rest) then weighs workers. None: the kind consolidates."""
-    automation: bool = False
-    """Whether model-in-the-loop automation can serve the kind: a model answers its tasks
-    with one of the project's `labels`, and an answer's key is that label."""
+    automation: Callable[[BaseModel], str | None] | None = None
+    """None: model-in-the-loop automation cannot serve the kind. Otherwise (params) -> why
+    automation cannot serve a project with these params, or None when it can: a model
+    answers each task with one of the project's `labels`, and an answer's key is that label."""
     exports: Mapping[str, Export] = field(default_factory=dict)
     imports: Mapping[str, Import] = field(default_factory=dict)
     leaderboard: Callable[[Iterable[dict[str, Any]]], list[dict[str, Any]]] | None = None

@@ -199,6 +199,15 @@ def majority_node(
     return {"label": deepest, "confidence": under[deepest] / len(answers)}
 
 
+def automation_refusal(params: CategorizationParams) -> str | None:
+    """A model answers one label per task: multi-label projects are not served."""
+    return (
+        "automation answers one label per task; multi projects are not served"
+        if params.multi
+        else None
+    )
+
+
 def consolidate_multi(
     params: CategorizationParams, answers: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -248,5 +257,5 @@ KIND = Kind(
     matches=matches,
     agreement=agreement,
     answer_key=answer_key,
-    automation=True,
+    automation=automation_refusal,
 )

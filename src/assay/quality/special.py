@@ -23,6 +23,9 @@ CF_TOLERANCE = 1e-15
 CF_MAX_TERMS = 100_000
 """The fraction needs about sqrt(max(a, b)) terms; this covers counts into the billions."""
 PPF_MAX_STEPS = 200
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+LOGIT_LIMIT = 700.0
+"""Bisection of a quantile works on logit(x) within +-this (x from about 1e-304)."""
 
 
 def expit(x: ArrayLike) -> np.ndarray:
@@ -56,8 +59,29 @@ def digamma(x: ArrayLike) -> np.ndarray:
     return np.where(valid, np.log(x) - 0.5 / x - series + shift, np.nan)
 
 
+def _stirling_rest(x: float) -> float:
+    """lgamma(x) less Stirling's (x - 1/2) ln x - x + ln(2 pi) / 2: a small number, by its
+    series from x = 10 on (error below 1e-16)."""
+    if x < 10:
+        return math.lgamma(x) - ((x - 0.5) * math.log(x) - x + HALF_LOG_2PI)
+    inv = 1 / (x * x)
+    return (1 / 12 - inv * (1 / 360 - inv * (1 / 1260 - inv * (1 / 1680 - inv / 1188)))) / x
+
+
 def _log_beta(a: float, b: float) -> float:
-    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    """ln B(a, b) without subtracting large lgamma values (they would cost relative
+    accuracy of order lgamma(a + b) * 1e-16 once exponentiated)."""
+    small, large = sorted((a, b))
+    total = a + b
+    return (
+        (small - 0.5) * math.log(small / total)
+        + (large - 0.5) * math.log1p(-small / total)
+        - 0.5 * math.log(total)
+        + HALF_LOG_2PI
+        + _stirling_rest(a)
+        + _stirling_rest(b)
+        - _stirling_rest(total)
+    )
 
 
 def _continued_fraction(a: float, b: float, x: float) -> float:
@@ -95,6 +119,18 @@ def betainc(a: float, b: float, x: float) -> float:
     return front * _continued_fraction(a, b, x)
 
 
+def _logit(p: float) -> float:
+    if p <= 0 or p >= 1:
+        return math.copysign(LOGIT_LIMIT, p - 0.5)
+    return max(-LOGIT_LIMIT, min(LOGIT_LIMIT, math.log(p) - math.log1p(-p)))
+
+
+def _logit_midpoint(lo: float, hi: float) -> float:
+    """Halfway between lo and hi in logit(x): a bracket from 0 or to 1 narrows by orders of
+    magnitude per step, so a quantile far in a tail takes tens of steps, not hundreds."""
+    return 1 / (1 + math.exp(-(_logit(lo) + _logit(hi)) / 2))
+
+
 def _beta_ppf(q: float, a: float, b: float) -> float:
     if not (a > 0 and b > 0 and 0 <= q <= 1):
         return math.nan
@@ -118,7 +154,7 @@ def _beta_ppf(q: float, a: float, b: float) -> float:
         step = newton / bend if 0.5 < bend < 2 else newton
         if abs(step) <= 1e-15 * x:
             return x - step
-        x = x - step if lo < x - step < hi else 0.5 * (lo + hi)
+        x = x - step if lo < x - step < hi else _logit_midpoint(lo, hi)
         if not lo < x < hi:  # the bracket is down to adjacent floats
             return x
     return x
