@@ -94,7 +94,7 @@ class Server:
     def __init__(self, database_args: list[str], port: int, processes: int = 1):
         self.url = f"http://127.0.0.1:{port}"
         self.port = port
-        args = [ASSAY, "serve", "--port", str(port), "--workers", str(processes)]
+        args = [ASSAY, "serve", "--port", str(port), "--workers", str(processes), "--server-timing"]
         self.proc = subprocess.Popen([*args, *database_args], stdout=subprocess.DEVNULL)
 
     def __enter__(self) -> "Server":

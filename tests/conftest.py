@@ -108,6 +108,7 @@ def server(backend, tmp_path_factory, request) -> Iterator[RunningServer]:
         max_body_bytes=TEST_MAX_BODY,
         automate=False,
         allow_private_urls=True,
+        server_timing=True,
         auth_failures="1000000/minute",
         plugins=TEST_PLUGINS,
     )

@@ -25,7 +25,15 @@ class ServerProcess:
     def __init__(self, database_args: list[str], port: int | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = [ASSAY, "serve", "--port", str(self.port), *database_args]
+        # Their callbacks go to receivers on this machine.
+        self.args = [
+            ASSAY,
+            "serve",
+            "--port",
+            str(self.port),
+            "--allow-private-urls",
+            *database_args,
+        ]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "ServerProcess":

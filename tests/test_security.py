@@ -592,6 +592,7 @@ def test_gold_figures_move_only_once_a_window(strict_api):
             beat = worker.post(f"{url}/heartbeat")
             submitted = worker.post(f"{url}/submit", json={"response": {"label": label}})
             assert submitted.status_code == 200
+            assert "server-timing" not in submitted.headers  # how long a submit took
             for response in (offered, beat, submitted):
                 shapes[is_gold].add((response.request.url.path.split("/")[-1], shape(response)))
             seen_gold[is_gold] += 1

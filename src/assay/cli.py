@@ -245,6 +245,9 @@ def serve(
         ),
     ] = None,
     allow_private_urls: AllowPrivateUrls = False,
+    server_timing: Annotated[
+        bool, typer.Option(help="Add Server-Timing to every response (for benchmarks).")
+    ] = False,
 ):
     """Run the API server (migrating the database first)."""
     import uvicorn
@@ -274,6 +277,7 @@ def serve(
         auth_failures=auth_failures,
         plugins=tuple(plugin or ()),
         allow_private_urls=allow_private_urls,
+        server_timing=server_timing,
     )
     _run(settings, host, port, workers, uvicorn)
 
@@ -281,12 +285,9 @@ def serve(
 def _run(settings: Settings, host: str, port: int, workers: int, uvicorn) -> None:
     import os
 
-    os.environ["ASSAY_SERVE_DATABASE_URL"] = settings.database_url
-    os.environ["ASSAY_SERVE_MAX_BODY_BYTES"] = str(settings.max_body_bytes)
-    os.environ["ASSAY_SERVE_AUTH_FAILURES"] = settings.auth_failures
-    os.environ["ASSAY_SERVE_MAX_IMAGE_PIXELS"] = str(settings.max_image_pixels)
-    os.environ["ASSAY_SERVE_PLUGINS"] = " ".join(settings.plugins)
-    os.environ["ASSAY_SERVE_ALLOW_PRIVATE_URLS"] = "1" if settings.allow_private_urls else ""
+    from assay.api.serve import SETTINGS_ENV
+
+    os.environ[SETTINGS_ENV] = settings.to_json()
     uvicorn.run(
         "assay.api.serve:app",
         factory=True,

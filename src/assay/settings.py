@@ -1,6 +1,7 @@
 """Runtime settings shared by the server and the CLI."""
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 DEFAULT_DATA_DIR = "./assay-data"
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -31,3 +32,15 @@ class Settings:
     """Failed authentications (unknown keys, refused sign-ins) one client address may make
     in a moving window before further failures get 429 with Retry-After; a `limits`
     expression such as "30/minute" (`assay serve --auth-failures`)."""
+    server_timing: bool = False
+    """Add `Server-Timing: app;dur=<ms>` to every response (`assay serve --server-timing`),
+    for benchmarks and profiling. Off by default: the time a submit takes would tell a
+    worker more about the task than its answer should (a gold task completes nothing)."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Settings":
+        values = json.loads(text)  # a JSON list is one of the settings' tuples
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})

@@ -78,7 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
     document_problems(app)
     app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ServerTiming)  # added last: the outermost, so it times the rest
+    if settings.server_timing:
+        app.add_middleware(ServerTiming)  # added late: outside the rest, so it times them
     app.add_middleware(SecurityHeaders)  # outside even that: no response goes without them
     app.state.auth_throttle = AuthThrottle(settings.auth_failures)
     # Routes are matched in order: the work loop's, by far the most frequent, go first.

@@ -13,15 +13,10 @@ from assay.settings import Settings
 GC_THRESHOLDS = (50_000, 20, 20)
 
 
+SETTINGS_ENV = "ASSAY_SERVE_SETTINGS"
+"""How `assay serve` hands its settings to uvicorn's worker processes."""
+
+
 def app() -> FastAPI:
     gc.set_threshold(*GC_THRESHOLDS)
-    return create_app(
-        Settings(
-            database_url=os.environ["ASSAY_SERVE_DATABASE_URL"],
-            max_body_bytes=int(os.environ["ASSAY_SERVE_MAX_BODY_BYTES"]),
-            auth_failures=os.environ["ASSAY_SERVE_AUTH_FAILURES"],
-            max_image_pixels=int(os.environ["ASSAY_SERVE_MAX_IMAGE_PIXELS"]),
-            plugins=tuple(os.environ["ASSAY_SERVE_PLUGINS"].split()),
-            allow_private_urls=os.environ.get("ASSAY_SERVE_ALLOW_PRIVATE_URLS") == "1",
-        )
-    )
+    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))

@@ -127,8 +127,10 @@ def _logit(p: float) -> float:
 
 def _logit_midpoint(lo: float, hi: float) -> float:
     """Halfway between lo and hi in logit(x): a bracket from 0 or to 1 narrows by orders of
-    magnitude per step, so a quantile far in a tail takes tens of steps, not hundreds."""
-    return 1 / (1 + math.exp(-(_logit(lo) + _logit(hi)) / 2))
+    magnitude per step, so a quantile far in a tail takes tens of steps, not hundreds.
+    The plain midpoint where that rounds onto an end (next to 1, where floats are sparse)."""
+    middle = 1 / (1 + math.exp(-(_logit(lo) + _logit(hi)) / 2))
+    return middle if lo < middle < hi else 0.5 * (lo + hi)
 
 
 def _beta_ppf(q: float, a: float, b: float) -> float:
@@ -153,7 +155,7 @@ def _beta_ppf(q: float, a: float, b: float) -> float:
         bend = 1 - 0.5 * newton * ((a - 1) / x - (b - 1) / (1 - x))
         step = newton / bend if 0.5 < bend < 2 else newton
         if abs(step) <= 1e-15 * x:
-            return x - step
+            return x - step if lo <= x - step <= hi else x
         x = x - step if lo < x - step < hi else _logit_midpoint(lo, hi)
         if not lo < x < hi:  # the bracket is down to adjacent floats
             return x
