@@ -305,3 +305,23 @@ def test_a_slow_model_is_refitted_only_when_its_labels_have_grown(api, make_work
     fitted_on = {v: n for n, v in reversed(fits)}  # labels when each version was fitted
     for earlier, later in pairwise(versions):
         assert fitted_on[later] >= 2 * fitted_on[earlier]
+
+
+def test_gold_tasks_show_the_model_pre_label_like_any_other(api, make_worker):
+    """A pre-label missing only on gold tasks would point them out: gold gets the model's
+    guess too, and is still never completed by the model."""
+    project = _project(api)
+    api.patch(f"/v1/projects/{project['id']}", json={"gold_rate": 1.0})
+    text = f"clear meow {secrets.token_hex(4)}"
+    gold = api.post(
+        "/v1/tasks",
+        json={"project": project["id"], "params": {"text": text}, "gold": {"label": "cat"}},
+    )
+    assert gold.status_code == 201, gold.text
+    body = "\n".join(f'{{"params": {{"text": "{t}"}}}}' for t in _texts(10)).encode()
+    api.post(f"/v1/projects/{project['id']}/tasks:import", content=body)
+    api.post(f"/v1/projects/{project['id']}/automation:run")
+    offered = make_worker().post("/v1/work/next", json={"project": project["id"]}).json()
+    assert offered["task"]["id"] == gold.json()["id"]
+    assert offered["task"]["hypothesis"] == {"label": "cat"}
+    assert api.get(f"/v1/tasks/{gold.json()['id']}").json()["status"] == "pending"

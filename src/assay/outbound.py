@@ -142,7 +142,7 @@ class OutboundPolicy:
         """Why requests to this URL host are refused (it is, or now resolves to, a refused
         address), or None. A name that does not resolve passes: it is checked again when
         a connection is made."""
-        host = host.rstrip(".")
+        host = host.rstrip(".").lower()
         if self.allow_private:
             return None
         if not host:

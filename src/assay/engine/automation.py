@@ -114,6 +114,12 @@ _PENDING = Sql(
     "SELECT id, params, calibration, answers, leases, ready, hypothesis FROM tasks"
     " WHERE project_id = :project AND status = 'pending' AND gold IS NULL ORDER BY id"
 )
+# Gold tasks get the model's pre-label like any other, so that a worker cannot tell them
+# apart by its absence; they are never routed to the model, boosted or trained on.
+_PENDING_GOLD = Sql(
+    "SELECT id, params FROM tasks"
+    " WHERE project_id = :project AND status = 'pending' AND gold IS NOT NULL ORDER BY id"
+)
 
 
 @dataclass
@@ -296,6 +302,7 @@ def _cycle(
     with store.read() as conn:
         completed = all_rows(conn, _COMPLETED, {"project": project_id})
         pending = all_rows(conn, _PENDING, {"project": project_id})
+        gold = all_rows(conn, _PENDING_GOLD, {"project": project_id})
     training, calibration = _human_results(kind, params, completed)
     cycle = Cycle(training_labels=len(training), calibration_labelled=len(calibration))
     kept = _kept_model(store, project_id, settings["model"], outbound)
@@ -318,13 +325,15 @@ def _cycle(
         kept.version, kept.labels, kept.predictions = version, len(training), {}
     cycle.model_version = kept.version
     threshold = _certify(kind, params, settings, kept, calibration, cycle)
-    items = [orjson.loads(r.params) for r in pending]
-    predictions = kept.predict([(r.id, item) for r, item in zip(pending, items, strict=True)])
+    shown = [*pending, *gold]
+    items = [orjson.loads(r.params) for r in shown]
+    every = kept.predict([(r.id, item) for r, item in zip(shown, items, strict=True)])
+    predictions, items = every[: len(pending)], items[: len(pending)]
     cycle.predicted = len(predictions)
     labels = params["labels"]
     space = _embedding_space(kept.model, items, predictions, labels)  # before any transaction
     with store.write() as conn:
-        _store_predictions(conn, project_id, kept.version, pending, predictions)
+        _store_predictions(conn, project_id, kept.version, shown, every)
         done = set()
         if threshold is not None:
             done = _automate(conn, store.dialect, cycle, pending, predictions, threshold)

@@ -10,26 +10,37 @@ Fit: the scores minimise the negative log-likelihood of the outcomes plus a tiny
 models never compared with the rest, would have no finite maximum-likelihood score; with it
 the objective is strictly convex, so the optimum is unique and finite, and within every
 connected group of models the scores sum to 0 (the likelihood's gradient sums to 0 over a
-group, so the ridge alone fixes its level). The optimum is found by scipy's L-BFGS-B from
-all-zero scores with the exact gradient.
+group, so the ridge alone fixes its level). The optimum is found by Newton's method from
+all-zero scores with a backtracking (Armijo) line search; each Newton step solves with the
+Hessian (ridge plus the comparison graph's Laplacian weighted by p(1 - p)) by Jacobi-
+preconditioned conjugate gradients without forming it, so memory grows with the
+comparisons, not with models squared. Our own solver rather than SciPy's keeps the base
+install small; `tests/test_numeric_replacements.py` checks it reaches SciPy's optimum.
 
 Convergence: stops when every component of the gradient is at most `tolerance` (default
-1e-9) in absolute value, or when an iteration lowers the objective by less than
-`tolerance` relative to its size, or after `max_iterations` (default 1000); `converged` says
-whether one of the first two held. Deterministic: models are ordered by name and the same
-comparisons in any order give the same scores (up to floating-point summation order).
+1e-9) in absolute value, or when the Newton step predicts a decrease of the objective of
+at most `tolerance` relative to its size (that step is taken: Newton converges
+quadratically there, and the objective itself could no longer resolve the difference), or
+when no step lowers the objective at all, or after `max_iterations` (default 1000) Newton
+steps; `converged` says whether one of the first three held.
+Deterministic: models are ordered by name and the same comparisons in any order give the
+same scores (up to floating-point summation order).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit
+
+from assay.quality.special import expit
 
 RIDGE = 1e-3
 TOLERANCE = 1e-9
 MAX_ITERATIONS = 1000
+CG_STEPS = 200
+"""Most conjugate-gradient steps per Newton step (a truncated step still descends)."""
+ARMIJO = 1e-4
+"""Least share of the predicted decrease a line-search step must achieve."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +59,106 @@ class BradleyTerry:
 
 def _objective(
     scores: np.ndarray, first: np.ndarray, second: np.ndarray, outcome: np.ndarray, ridge: float
-) -> tuple[float, np.ndarray]:
-    """Penalised negative log-likelihood and its gradient."""
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Penalised negative log-likelihood, its gradient, and each comparison's curvature
+    p(1 - p) (d2 loss / d diff2)."""
     diff = scores[first] - scores[second]
     loss = outcome * np.logaddexp(0.0, -diff) + (1.0 - outcome) * np.logaddexp(0.0, diff)
-    slope = expit(diff) - outcome  # d loss / d diff
+    p = expit(diff)
+    slope = p - outcome  # d loss / d diff
     n = scores.size
     gradient = np.bincount(first, slope, minlength=n) - np.bincount(second, slope, minlength=n)
-    return float(loss.sum() + 0.5 * ridge * scores @ scores), gradient + ridge * scores
+    value = float(loss.sum() + 0.5 * ridge * scores @ scores)
+    return value, gradient + ridge * scores, p * (1 - p)
+
+
+def _newton_direction(
+    gradient: np.ndarray, first: np.ndarray, second: np.ndarray, curvature: np.ndarray, ridge: float
+) -> np.ndarray:
+    """-H^-1 gradient by preconditioned conjugate gradients, solved to a residual of
+    min(0.5, |gradient|) * |gradient| (so Newton converges quadratically near the optimum)."""
+    n = gradient.size
+
+    def hessian_times(v: np.ndarray) -> np.ndarray:
+        flow = curvature * (v[first] - v[second])
+        return ridge * v + np.bincount(first, flow, n) - np.bincount(second, flow, n)
+
+    diagonal = ridge + np.bincount(first, curvature, n) + np.bincount(second, curvature, n)
+    size = float(np.linalg.norm(gradient))
+    target = min(0.5, size) * size
+    step, residual = np.zeros(n), -gradient
+    preconditioned = residual / diagonal
+    direction, product = preconditioned, residual @ preconditioned
+    for _ in range(CG_STEPS):
+        along = hessian_times(direction)
+        alpha = product / (direction @ along)
+        step += alpha * direction
+        residual -= alpha * along
+        if np.linalg.norm(residual) <= target:
+            break
+        preconditioned = residual / diagonal
+        product, previous = residual @ preconditioned, product
+        direction = preconditioned + (product / previous) * direction
+    return step
+
+
+def _groups(first: np.ndarray, second: np.ndarray, n: int) -> np.ndarray:
+    """Each model's connected group, named by its lowest model index (label propagation
+    with pointer jumping: labels only fall, so it ends)."""
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[first], label[second])
+        lowered = label.copy()
+        np.minimum.at(lowered, first, low)
+        np.minimum.at(lowered, second, low)
+        lowered = lowered[lowered]
+        if np.array_equal(lowered, label):
+            return label
+        label = lowered
+
+
+def _centred(v: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """`v` less its mean over each group. The likelihood cannot tell a group's level, so
+    at the optimum only the ridge sets it, at a sum of 0; a step's level is set here
+    exactly rather than left to the (inexact) solve along the ridge's tiny curvature."""
+    sums = np.bincount(group, v, v.size)
+    counts = np.bincount(group, minlength=v.size)
+    return v - (sums / np.maximum(counts, 1))[group]
+
+
+def _minimise(
+    first: np.ndarray,
+    second: np.ndarray,
+    outcome: np.ndarray,
+    n: int,
+    ridge: float,
+    tolerance: float,
+    max_iterations: int,
+) -> tuple[np.ndarray, bool, int]:
+    """Damped Newton from zero scores: (scores, converged, Newton steps taken)."""
+    group = _groups(first, second, n)
+    scores = np.zeros(n)
+    value, gradient, curvature = _objective(scores, first, second, outcome, ridge)
+    for iteration in range(1, max_iterations + 1):
+        if np.abs(gradient).max() <= tolerance:
+            return scores, True, iteration - 1
+        direction = _centred(_newton_direction(gradient, first, second, curvature, ridge), group)
+        predicted = float(gradient @ direction)  # < 0: a descent direction
+        if -predicted <= tolerance * max(abs(value), 1.0):
+            # Within `tolerance` of the least objective, where Newton converges
+            # quadratically: one full step finishes (the objective could not even tell).
+            return scores + direction, True, iteration
+        length = 1.0
+        while True:
+            trial = scores + length * direction
+            found = _objective(trial, first, second, outcome, ridge)
+            if found[0] <= value + ARMIJO * length * predicted:
+                break
+            length /= 2
+            if length < 1e-12:  # no step lowers the objective: as low as it gets
+                return scores, True, iteration
+        scores, (value, gradient, curvature) = trial, found
+    return scores, bool(np.abs(gradient).max() <= tolerance), max_iterations
 
 
 def fit(
@@ -83,12 +186,7 @@ def fit(
     comparisons = np.bincount(index, minlength=models.size)
     if not len(first):
         return BradleyTerry(models, np.zeros(0), comparisons, True, 0)
-    found = minimize(
-        _objective,
-        np.zeros(models.size),
-        args=(a, b, results, ridge),
-        jac=True,
-        method="L-BFGS-B",
-        options={"gtol": tolerance, "ftol": tolerance, "maxiter": max_iterations},
+    scores, converged, iterations = _minimise(
+        a, b, results, models.size, ridge, tolerance, max_iterations
     )
-    return BradleyTerry(models, found.x, comparisons, bool(found.success), int(found.nit))
+    return BradleyTerry(models, scores, comparisons, converged, iterations)
