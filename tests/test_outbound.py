@@ -21,7 +21,14 @@ from automation_helpers import serve
 from conftest import free_port
 from outbound_helpers import Listener
 
-from assay.outbound import STRICT, OutboundPolicy, destination, literal_address, refusal
+from assay.outbound import (
+    STRICT,
+    OutboundPolicy,
+    RefusedField,
+    destination,
+    literal_address,
+    refusal,
+)
 
 LOCAL = OutboundPolicy(allow_private=True)
 ASSAY = str(Path(sys.executable).parent / "assay")
@@ -81,13 +88,16 @@ def test_urls_are_grouped_by_scheme_host_and_port():
     assert destination("HTTPS://Example.com/a?b") == destination("https://example.com:443/c")
     assert destination("http://example.com/") == "http://example.com:80"
     assert destination("http://[::1]:8080/x") == "http://[::1]:8080"
-    assert destination("http://h:99999/") == "http://h:80"  # malformed, never raises
+    assert destination("http://h:99999/") == "http://h:99999/"  # malformed, never raises
+    assert destination("http://[::1/") == "http://[::1/"
 
 
 def test_hosts_are_refused_before_any_connection():
     for host in ("localhost", "LOCALHOST.", "x.localhost", "127.0.0.1.", "::1", "2130706433"):
         assert "allow-private-urls" in STRICT.host_refusal(host.lower()), host
     assert STRICT.host_refusal("") == "the URL names no host"
+    with pytest.raises(RefusedField, match="cannot be read"):
+        STRICT.check_field("url", "http://[::1/")
     assert STRICT.host_refusal("8.8.8.8") is None
     assert LOCAL.host_refusal("localhost") is None
 

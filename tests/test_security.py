@@ -240,6 +240,10 @@ def test_ssrf_model_endpoints_are_refused_in_every_notation(strict_api):
             },
         )
         assert_problem(created, 422, "destination_not_allowed", "automation.model.base_url")
+    unreadable = strict_api.patch(
+        f"/v1/projects/{project['id']}", json={"automation": _http_model("http://[::1/predict")}
+    )
+    assert_problem(unreadable, 422, "destination_not_allowed", "automation.model.url")
     assert strict_api.get(f"/v1/projects/{project['id']}").json()["automation"] is None
 
 

@@ -95,13 +95,12 @@ def literal_address(host: str) -> Address | None:
 def destination(url: str) -> str:
     """The scheme, host and port a URL sends to ("https://example.com:443"): what
     deliveries are grouped by. Never raises (a stored URL may be malformed)."""
-    parts = urlsplit(url)
     try:
-        port = parts.port
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
     except ValueError:
-        port = None
+        return url
     port = port or {"http": 80, "https": 443}.get(parts.scheme)
-    host = parts.hostname or ""
     return f"{parts.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
 
 
@@ -163,7 +162,12 @@ class OutboundPolicy:
         host_refusal = lru_cache(maxsize=1024)(self.host_refusal)
 
         def check(url: str | None) -> None:
-            reason = None if url is None else host_refusal(urlsplit(url).hostname or "")
+            if url is None:
+                return
+            try:
+                reason = host_refusal(urlsplit(url).hostname or "")
+            except ValueError:  # e.g. an unclosed [IPv6 address
+                reason = "the URL's host cannot be read"
             if reason is not None:
                 raise RefusedField(field, reason)
 

@@ -20,8 +20,8 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize
-from scipy.special import expit
+
+from assay.quality.special import expit
 
 MIN_ISOTONIC = 1000
 
@@ -78,6 +78,8 @@ def fit_calibration(
 
 
 def _platt(s: np.ndarray, y: np.ndarray) -> PlattCalibration:
+    from scipy.optimize import minimize  # the automation extra
+
     positives = int(y.sum())
     negatives = y.size - positives
     target = np.where(y, (positives + 1) / (positives + 2), 1 / (negatives + 2))

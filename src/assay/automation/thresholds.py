@@ -41,7 +41,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import binom
 
 from assay.quality.intervals import clopper_pearson
 
@@ -76,6 +75,8 @@ def certify_threshold(
     with probability >= `confidence_level`, from calibration pairs (the model's confidence,
     whether its answer was right by human labels). None when no threshold can be
     certified: too few calibration items, or the model not accurate enough anywhere."""
+    from scipy.stats import binom  # the automation extra
+
     conf = np.asarray(confidences, dtype=float).ravel()
     right = np.asarray(correct, dtype=bool).ravel()
     if conf.shape != right.shape:

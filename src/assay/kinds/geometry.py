@@ -5,8 +5,8 @@ closeness `1 - distance / max_distance` for points) and a *threshold* a pair mus
 match. On that one idea rest:
 
 - `match`: one-to-one matching of two object lists by Hungarian assignment
-  (`scipy.optimize.linear_sum_assignment`): the most pairs at or above the threshold, then
-  the highest total similarity.
+  (`assay.kinds.assignment`, SciPy's algorithm): the most pairs at or above the threshold,
+  then the highest total similarity.
 - `consolidate_objects`: clusters built worker by worker in the order the answers come:
   each worker's objects are matched to the clusters so far, an object's similarity to a
   cluster being its mean similarity to the cluster's members, labels ignored; objects left
@@ -41,10 +41,10 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from PIL import Image, ImageDraw
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.optimize import linear_sum_assignment
 
 from assay.errors import FieldError
 from assay.exchange.image_formats import coco_reader, coco_writer, yolo_writer
+from assay.kinds.assignment import linear_sum_assignment
 from assay.kinds.base import Agreement, Answer, Export, Import, Kind, pairwise_agreement
 from assay.kinds.labels import Label, label_errors, repeats, vote
 from assay.text import Text

@@ -26,7 +26,6 @@ from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.stats import kendalltau
 
 from assay.errors import FieldError
 from assay.exchange.llm_formats import (
@@ -38,6 +37,7 @@ from assay.exchange.llm_formats import (
 )
 from assay.kinds.base import Agreement, Answer, Export, Kind, pairwise_agreement
 from assay.kinds.preference_items import MAX_RESPONSES, PreferenceTask, check_task, index_error
+from assay.quality.special import kendall_tau
 
 MATCH_AGREEMENT = 0.8
 """An answer matches gold from this Kendall agreement on (and with the same top response)."""
@@ -79,7 +79,7 @@ def positions(ranking: Sequence[int]) -> np.ndarray:
 
 def kendall_agreement(a: Sequence[int], b: Sequence[int]) -> float:
     """Share of response pairs two rankings order the same way: (tau + 1) / 2."""
-    return float((kendalltau(positions(a), positions(b)).statistic + 1) / 2)
+    return (kendall_tau(positions(a), positions(b)) + 1) / 2
 
 
 def borda_order(rankings: Sequence[Sequence[int]]) -> list[int]:

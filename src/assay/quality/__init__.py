@@ -1,5 +1,5 @@
-"""Crowd-answer quality: truth inference, worker scores and agreement. Pure NumPy/SciPy:
-no database, no web; the engine and `assay aggregate` call it."""
+"""Crowd-answer quality: truth inference, worker scores and agreement. Pure NumPy: no
+database, no web; the engine and `assay aggregate` call it."""
 
 from assay.quality.base import Aggregator
 from assay.quality.dawid_skene import DawidSkene, OneCoin

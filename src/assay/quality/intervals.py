@@ -1,7 +1,8 @@
 """Confidence intervals for proportions (accuracy on gold, audited accuracy)."""
 
 import numpy as np
-from scipy.stats import beta
+
+from assay.quality.special import beta_ppf
 
 
 def clopper_pearson(
@@ -13,8 +14,8 @@ def clopper_pearson(
     n = np.asarray(trials, dtype=float)
     tail = (1 - level) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(k > 0, beta.ppf(tail, k, n - k + 1), 0.0)
-        high = np.where(k < n, beta.ppf(1 - tail, k + 1, n - k), 1.0)
+        low = np.where(k > 0, beta_ppf(tail, k, n - k + 1), 0.0)
+        high = np.where(k < n, beta_ppf(1 - tail, k + 1, n - k), 1.0)
     return np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)
 
 

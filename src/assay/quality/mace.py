@@ -32,11 +32,11 @@ the posterior mean of theta_i, the chance the worker is not spamming: unlike
 """
 
 import numpy as np
-from scipy.special import digamma
 
 from assay.quality.answers import Answers
 from assay.quality.base import IterativeAggregator
 from assay.quality.inference import clamp_gold, gold_prior, normalize_rows
+from assay.quality.special import digamma
 
 KNOWING_PRIOR = 0.5
 """Beta(KNOWING_PRIOR, SPAMMING_PRIOR) prior on theta."""
