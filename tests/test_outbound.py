@@ -3,6 +3,7 @@
 probes are in tests/test_security.py."""
 
 import asyncio
+import concurrent.futures
 import ipaddress
 import os
 import signal
@@ -140,8 +141,15 @@ def test_the_guard_checks_the_address_resolved_at_connection_time(monkeypatch):
         assert STRICT.host_refusal("rebind.example") is None  # checked when stored: public
         with STRICT.http_client(timeout=5) as client:
             assert "not a public address" in str(_post(client, url))
-        assert "not a public address" in asyncio.run(_aiohttp_post(STRICT, url))
+        assert "not a public address" in in_own_loop(_aiohttp_post(STRICT, url))
     assert listener.connections == 0
+
+
+def in_own_loop(coroutine):
+    """Run a coroutine to its end in a thread of its own: the browser tests' Playwright
+    keeps an event loop running in the main thread of the test process."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _aiohttp_post(policy: OutboundPolicy, url: str) -> str:
@@ -156,7 +164,7 @@ async def _aiohttp_post(policy: OutboundPolicy, url: str) -> str:
 def test_the_aiohttp_guard_refuses_loopback_names_and_addresses():
     with Listener() as listener:
         for host in ("localhost", "127.0.0.1", "[::ffff:127.0.0.1]", "2130706433"):
-            answer = asyncio.run(_aiohttp_post(STRICT, f"http://{host}:{listener.port}/"))
+            answer = in_own_loop(_aiohttp_post(STRICT, f"http://{host}:{listener.port}/"))
             assert "not a public address" in answer or "not a canonical" in answer, answer
     assert listener.connections == 0
 
@@ -181,7 +189,7 @@ def test_redirects_are_not_followed():
         try:
             with LOCAL.http_client(timeout=5) as client:
                 assert client.post(url, json={}).status_code == 307
-            assert asyncio.run(_aiohttp_post(LOCAL, url)) == "307"
+            assert in_own_loop(_aiohttp_post(LOCAL, url)) == "307"
         finally:
             origin.shutdown()
             origin.server_close()

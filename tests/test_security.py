@@ -807,10 +807,11 @@ def test_a_slow_receiver_delays_only_its_own_callbacks(api, server):
         assert wait_for(lambda: slow.holding >= 1)  # the slow receiver hangs on to them
         complete_one_task(api, server, fast_project)
         assert wait_for(lambda: len(fast.received) == 1)
-        # ... and while it still holds every one of its own, unanswered and not timed out,
-        # the other project's callback has gone through.
+        # ... and while it still holds its own, unanswered, some not even tried yet (a
+        # dispatcher that waits for a whole round records all 12 as timed out first), the
+        # other project's callback has gone through.
         assert slow.answered == 0
-        assert [tuple(r) for r in slow_callbacks()] == [("pending", 0)] * 12
+        assert any(r.attempts == 0 for r in slow_callbacks())
         slow.release()
         assert wait_for(lambda: all(r.status == "delivered" for r in slow_callbacks()))
 
