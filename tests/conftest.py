@@ -55,6 +55,21 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
+def wait_healthy(url: str, proc, seconds: float = 60) -> None:
+    """Wait until a server started as a child process answers /healthz; fail if the
+    process exits or the time runs out first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, "server exited"
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

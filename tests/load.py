@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from conftest import free_port
+from conftest import free_port, wait_healthy
 from sqlalchemy import select
 
 from assay.store.tables import annotations, tasks
@@ -40,16 +40,8 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            assert self.proc.poll() is None, "server exited"
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        wait_healthy(self.url, self.proc)
+        return self
 
     def kill(self) -> None:
         """kill -9: no shutdown, no flush, as a crash."""

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import free_port, watch_errors
+from conftest import free_port, wait_healthy, watch_errors
 from playwright.sync_api import expect
 
 ASSAY = str(Path(sys.executable).parent / "assay")
@@ -38,15 +37,7 @@ def served(tmp_path_factory):
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
+    wait_healthy(url, proc)
     yield {"url": url, "data": data, "proc": proc}
     proc.send_signal(signal.SIGINT)
     proc.wait(20)

@@ -6,13 +6,12 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from conftest import PG_ADMIN_DSN, auth, free_port
+from conftest import PG_ADMIN_DSN, auth, free_port, wait_healthy
 
 from assay import AssayConnectionError, Client
 
@@ -53,15 +52,7 @@ def served(tmp_path_factory):
         env=CLEAN_ENV,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
+    wait_healthy(url, proc)
     yield {"url": url, "data": data, "key": admin.stdout.strip().splitlines()[-1]}
     proc.send_signal(signal.SIGINT)
     proc.wait(20)
