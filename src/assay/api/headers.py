@@ -8,6 +8,8 @@ an inline script and style of the library's; those pages show only the API's own
 and get a policy of their own that allows them.
 """
 
+from collections.abc import Callable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = (
@@ -23,7 +25,10 @@ DOCS_POLICY = (
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
-def _headers(policy: str) -> list[tuple[bytes, bytes]]:
+Headers = list[tuple[bytes, bytes]]
+
+
+def _headers(policy: str) -> Headers:
     return [
         (b"content-security-policy", policy.encode()),
         (b"x-content-type-options", b"nosniff"),
@@ -35,21 +40,33 @@ _PAGE_HEADERS = _headers(PAGE_POLICY)
 _DOCS_HEADERS = _headers(DOCS_POLICY)
 
 
-class SecurityHeaders:
-    """ASGI middleware: adds the headers above to every HTTP response."""
+class ResponseHeaders:
+    """ASGI middleware that adds headers to every HTTP response; `headers_for(scope)` gives,
+    for one request, what computes them when the response starts."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
+
+    def headers_for(self, scope: Scope) -> Callable[[], Headers]:
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = _DOCS_HEADERS if scope["path"] in DOCS_PATHS else _PAGE_HEADERS
+        extra = self.headers_for(scope)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
+                message["headers"] = [*message.get("headers", ()), *extra()]
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class SecurityHeaders(ResponseHeaders):
+    """The policy above on every response; the docs pages get theirs."""
+
+    def headers_for(self, scope: Scope) -> Callable[[], Headers]:
+        headers = _DOCS_HEADERS if scope["path"] in DOCS_PATHS else _PAGE_HEADERS
+        return lambda: headers
