@@ -8,6 +8,7 @@ from assay.automation.settings import AutomationSettings
 from assay.enums import BATCH_STATUSES, ROLES, TASK_STATUSES, WORKER_ROLES
 from assay.kinds import KINDS
 from assay.quality import CATEGORICAL
+from assay.quality.fraud import DEFAULT_MAX_FAST_SHARE, DEFAULT_WINDOW
 from assay.text import Text
 
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
@@ -54,6 +55,18 @@ ADAPTIVE = (
 )
 
 
+class FraudSettings(Request):
+    """Spam rules (assay.quality.fraud); a rule is on when its setting is given."""
+
+    fast_answer_ms: Annotated[int, Field(ge=1, le=600_000)] | None = Field(
+        None,
+        description="Answers faster than this count as fast; a worker with more than "
+        "`max_fast_share` of their last `window` answers fast leaves the queue (`fast_answers`)",
+    )
+    max_fast_share: Annotated[float, Field(ge=0, lt=1)] = DEFAULT_MAX_FAST_SHARE
+    window: Annotated[int, Field(ge=5, le=1000)] = DEFAULT_WINDOW
+
+
 class QualitySettings(Request):
     consolidation: Consolidation | None = Field(
         None,
@@ -73,6 +86,9 @@ class QualitySettings(Request):
         None,
         description="Workers surely below this accuracy (gold, else model-based) leave the "
         "project's queue until a manager restores them",
+    )
+    fraud: FraudSettings | None = Field(
+        None, description="Spam rules that take a worker off the queue, each with evidence"
     )
     automation: AutomationSettings | None = Field(
         None,
@@ -131,6 +147,7 @@ class ProjectOut(BaseModel):
     max_overlap: int | None
     target_confidence: float | None
     min_worker_quality: float | None
+    fraud: dict[str, Any] | None
     review_rate: float | None
     review_below: float | None
     automation: dict[str, Any] | None
@@ -483,6 +500,8 @@ class WorkerRemoval(BaseModel):
     id: str
     worker: str
     reason: str
+    code: str | None = Field(description="The rule: low_quality, fast_answers, ...")
+    evidence: dict[str, Any] | None
     removed_at: str
     restored_at: str | None
     restored_by: str | None

@@ -30,6 +30,7 @@ def _public(row) -> dict[str, Any]:
     out["required_skills"] = orjson.loads(out["required_skills"])
     out["members_only"] = bool(out["members_only"])
     out["min_overlap"] = out["overlap"]  # one setting, two names (see _quality_columns)
+    out["fraud"] = orjson.loads(out["fraud"]) if out.get("fraud") else None
     if out.get("automation") is not None:
         out["automation"] = masked_settings(orjson.loads(out["automation"]))
     out.pop("callback_secret", None)
@@ -44,6 +45,9 @@ def _quality_columns(current: dict[str, Any], changes: dict[str, Any]) -> dict[s
     project's `current` ones. min_overlap is stored as `overlap`: what every task gets."""
     settings = ("consolidation", "min_worker_quality", "review_rate", "review_below")
     out = {k: changes[k] for k in settings if k in changes}
+    if "fraud" in changes:
+        fraud = changes["fraud"]
+        out["fraud"] = None if fraud is None else orjson.dumps(fraud).decode()
     if not any(k in changes for k in ADAPTIVE):
         return out
     merged = {k: current.get(k) for k in ("overlap", "max_overlap", "target_confidence")}
@@ -146,6 +150,7 @@ def create_project(
         "max_overlap": None,
         "target_confidence": None,
         "min_worker_quality": None,
+        "fraud": None,
         "review_rate": None,
         "review_below": None,
         "automation": _automation_column(spec["kind"], params, spec.get("automation")),

@@ -9,7 +9,8 @@ answers), derives each worker's confusion matrix from the posteriors (shrunk tow
 worker's, so a worker seen a few times is not trusted blindly), and replaces the
 stored models in one transaction. Completions then read those models (see
 engine/consolidation.py). Majority vote needs no model: such projects keep none. A
-project with `min_worker_quality` also checks its workers then (engine/removals.py).
+project with `min_worker_quality` or spam rules (`fraud`) also checks its workers then
+(engine/removals.py).
 """
 
 from collections import Counter
@@ -19,7 +20,7 @@ import orjson
 
 from assay.engine.leases import LeasedLoop
 from assay.engine.quality import default_method, encode_answers
-from assay.engine.removals import remove_weak_workers
+from assay.engine.removals import remove_spammers, remove_weak_workers
 from assay.ids import utc_now
 from assay.kinds import is_categorical
 from assay.quality import CATEGORICAL
@@ -37,7 +38,8 @@ _NEW_ANSWERS = Sql(
 _LAST_FIT = Sql("SELECT max(last_answer_id) AS last_id FROM project_models")
 _FITTED = Sql("SELECT answers FROM project_models WHERE project_id = :project")
 _PROJECT = Sql(
-    "SELECT kind, params, consolidation, min_worker_quality FROM projects WHERE id = :project"
+    "SELECT kind, params, consolidation, min_worker_quality, fraud FROM projects"
+    " WHERE id = :project"
 )
 _ANSWERS = Sql(
     "SELECT n.task_id, n.worker_id, n.response, n.id, t.gold FROM annotations n"
@@ -62,6 +64,8 @@ def refit_project(store: Store, project_id: str) -> str | None:
         project = one(conn, _PROJECT, {"project": project_id})
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
     params = orjson.loads(project.params)
+    if project.fraud:
+        remove_spammers(store, project_id, orjson.loads(project.fraud))
     if not rows or not is_categorical(project.kind):
         return None
     answers, _, gold = encode_answers(project.kind, params, rows)

@@ -11,10 +11,17 @@ Every removal and restoration is kept in `worker_removals`.
 from typing import Any
 
 import numpy as np
+import orjson
 
 from assay.engine.tasks import release_slots
 from assay.errors import NotFound
 from assay.ids import new_id, utc_now
+from assay.quality.fraud import (
+    DEFAULT_MAX_FAST_SHARE,
+    DEFAULT_WINDOW,
+    Finding,
+    fast_answers,
+)
 from assay.quality.removal import removal_reason
 from assay.store.db import Store
 from assay.store.sql import Sql, all_rows, run
@@ -29,15 +36,28 @@ _DECIDED = Sql(
     " AND (restored_at IS NULL OR restored_by IS NOT NULL)"
 )
 _REMOVE = Sql(
-    "INSERT INTO worker_removals (id, project_id, worker_id, reason, removed_at)"
-    " VALUES (:id, :project, :worker, :reason, :now)"
+    "INSERT INTO worker_removals (id, project_id, worker_id, reason, code, evidence, removed_at)"
+    " VALUES (:id, :project, :worker, :reason, :code, :evidence, :now)"
+)
+_DURATIONS = Sql(
+    "SELECT n.worker_id, n.duration_ms FROM annotations n JOIN tasks t ON t.id = n.task_id"
+    " WHERE t.project_id = :project AND n.duration_ms IS NOT NULL ORDER BY n.id"
 )
 _RELEASE = Sql(
     "UPDATE assignments SET status = 'released', ended_at = :now"
     " WHERE project_id = :project AND worker_id = :worker AND status = 'active'"
     " RETURNING task_id"
 )
-_COLUMNS = ("id", "worker_id", "reason", "removed_at", "restored_at", "restored_by")
+_COLUMNS = (
+    "id",
+    "worker_id",
+    "reason",
+    "code",
+    "evidence",
+    "removed_at",
+    "restored_at",
+    "restored_by",
+)
 _LIST = Sql(
     f"SELECT {', '.join(_COLUMNS)} FROM worker_removals WHERE project_id = :project ORDER BY id"
 )
@@ -63,28 +83,61 @@ def remove_weak_workers(
             for r in all_rows(conn, _GOLD_COUNTS, {"project": project_id})
         }
         decided = {r.worker_id for r in all_rows(conn, _DECIDED, {"project": project_id})}
-    reasons = {}
+    findings = {}
     for worker, p, n in zip(workers, accuracy, answers, strict=True):
         if worker in decided:
             continue
         right, answered = gold.get(worker, (0, 0))
         reason = removal_reason(threshold, right, answered, float(p), int(n))
         if reason:
-            reasons[worker] = reason
-    if reasons:
+            evidence = {"gold_correct": right, "gold_answered": answered, "answers": int(n)}
+            evidence["model_accuracy"] = round(float(p), 4)
+            findings[worker] = Finding("low_quality", reason, evidence)
+    return _remove(store, project_id, findings)
+
+
+def remove_spammers(store: Store, project_id: str, fraud: dict[str, Any]) -> list[str]:
+    """Remove the workers the project's spam rules (`fraud` settings) find; returns their ids."""
+    fast_ms = fraud.get("fast_answer_ms")
+    if fast_ms is None:
+        return []
+    with store.read() as conn:
+        durations: dict[str, list[int]] = {}
+        for r in all_rows(conn, _DURATIONS, {"project": project_id}):
+            durations.setdefault(r.worker_id, []).append(r.duration_ms)
+        decided = {r.worker_id for r in all_rows(conn, _DECIDED, {"project": project_id})}
+    share = fraud.get("max_fast_share", DEFAULT_MAX_FAST_SHARE)
+    window = fraud.get("window", DEFAULT_WINDOW)
+    findings = {}
+    for worker, times in durations.items():
+        if worker not in decided and (found := fast_answers(times, fast_ms, share, window)):
+            findings[worker] = found
+    return _remove(store, project_id, findings)
+
+
+def _remove(store: Store, project_id: str, findings: dict[str, Finding]) -> list[str]:
+    """Record each finding as a removal and release the worker's leases on the project."""
+    if findings:
         with store.write() as conn:
             now = utc_now()
-            for worker, reason in reasons.items():
+            for worker, found in findings.items():
                 values = {"project": project_id, "worker": worker, "now": now}
-                run(conn, _REMOVE, values | {"id": new_id(), "reason": reason})
+                removal = {
+                    "id": new_id(),
+                    "reason": found.reason,
+                    "code": found.code,
+                    "evidence": orjson.dumps(found.evidence).decode(),
+                }
+                run(conn, _REMOVE, values | removal)
                 released = [r.task_id for r in all_rows(conn, _RELEASE, values)]
                 release_slots(conn, released)
-    return sorted(reasons)
+    return sorted(findings)
 
 
 def _view(row) -> dict[str, Any]:
     out = row._asdict()
     out["worker"] = out.pop("worker_id")
+    out["evidence"] = orjson.loads(out["evidence"]) if out["evidence"] else None
     return out
 
 

@@ -62,6 +62,7 @@ projects = Table(
     Column("target_confidence", Float),
     # Workers whose measured quality is surely below this leave the project's queue.
     Column("min_worker_quality", Float),
+    Column("fraud", Text),
     # Review layer: this share of completed results (review_rate), and every result whose
     # confidence is below review_below, wait in status 'in_review' for a reviewer.
     Column("review_rate", Float),
@@ -316,6 +317,8 @@ worker_removals = Table(
     Column("project_id", String(32), ForeignKey("projects.id"), nullable=False),
     Column("worker_id", String(32), ForeignKey("workers.id"), nullable=False),
     Column("reason", Text, nullable=False),
+    Column("code", String(32)),
+    Column("evidence", Text),
     Column("removed_at", String(32), nullable=False),
     Column("restored_at", String(32)),
     Column("restored_by", String(32), ForeignKey("api_keys.id")),

@@ -1,0 +1,91 @@
+"""Spam rules: the pure rule on simulated workers (its false-positive rate), and through
+the engine on SQLite and PostgreSQL (removal with evidence, honest workers spared,
+restoring)."""
+
+import secrets
+
+import numpy as np
+from conftest import assert_problem, auth, cat_dog_project
+from httpx import Client
+
+from assay.engine.refit import refit_project
+from assay.quality.fraud import (
+    DEFAULT_FAST_ANSWER_MS,
+    DEFAULT_MAX_FAST_SHARE,
+    DEFAULT_WINDOW,
+    fast_answers,
+)
+
+HONEST_MEDIAN_MS = 6000
+
+
+def honest_durations(rng: np.random.Generator, n: int) -> list[int]:
+    """Active times of one honest worker: log-normal around their own pace."""
+    pace = rng.uniform(0.5, 1.5)
+    return [int(d) for d in rng.lognormal(np.log(HONEST_MEDIAN_MS * pace), 0.8, n)]
+
+
+def test_fast_answers_spares_honest_workers_and_flags_the_fast():
+    rng = np.random.default_rng(7)
+    rule = (DEFAULT_FAST_ANSWER_MS, DEFAULT_MAX_FAST_SHARE, DEFAULT_WINDOW)
+    flagged = sum(fast_answers(honest_durations(rng, 60), *rule) is not None for _ in range(10_000))
+    assert flagged == 0  # the false-positive rate documented in assay.quality.fraud
+    spammer = [int(d) for d in rng.uniform(300, 1200, 20)]
+    assert fast_answers(spammer[:19], *rule) is None  # not before a full window
+    found = fast_answers(spammer, *rule)
+    assert found.code == "fast_answers"
+    assert found.evidence == {"fast": 20, "window": 20, "fast_answer_ms": DEFAULT_FAST_ANSWER_MS}
+
+
+def _worker(api, server) -> Client:
+    created = api.post("/v1/workers", json={"name": f"w-{secrets.token_hex(3)}"}).json()
+    client = Client(base_url=server.url, headers=auth(created["key"]), timeout=60)
+    client.worker_id = created["id"]
+    return client
+
+
+def _answer(worker: Client, project_id: str, n: int, duration_ms: int) -> None:
+    for _ in range(n):
+        offered = worker.post("/v1/work/next", json={"project": project_id}).json()
+        answer = {"response": {"label": "cat"}, "duration_ms": duration_ms}
+        done = worker.post(f"/v1/assignments/{offered['id']}/submit", json=answer)
+        assert done.status_code == 200, done.text
+
+
+def test_a_fast_worker_leaves_the_queue_with_the_evidence(api, server):
+    project = cat_dog_project(api, fraud={"fast_answer_ms": 1500})
+    assert project["fraud"]["fast_answer_ms"] == 1500
+    for i in range(60):
+        api.post("/v1/tasks", json={"project": project["id"], "params": {"n": i}})
+    with _worker(api, server) as fast, _worker(api, server) as careful:
+        _answer(fast, project["id"], 20, 700)
+        _answer(careful, project["id"], 20, 5000)
+        held = fast.post("/v1/work/next", json={"project": project["id"]}).json()
+        refit_project(server.store, project["id"])
+        removals = api.get(f"/v1/projects/{project['id']}/removals").json()
+        assert [r["worker"] for r in removals] == [fast.worker_id]  # the careful one stays
+        assert removals[0]["code"] == "fast_answers"
+        assert removals[0]["evidence"] == {"fast": 20, "window": 20, "fast_answer_ms": 1500}
+        assert "20 of their last 20 answers took under 1500 ms" in removals[0]["reason"]
+        # their lease is released and the queue offers them nothing more
+        late = fast.post(f"/v1/assignments/{held['id']}/submit", json={"response": {}})
+        assert late.status_code >= 400
+        assert fast.post("/v1/work/next", json={"project": project["id"]}).status_code == 204
+        assert careful.post("/v1/work/next", json={"project": project["id"]}).status_code == 200
+        restore = f"/v1/projects/{project['id']}/removals/{fast.worker_id}/restore"
+        assert api.post(restore).json()["restored_at"] is not None
+        refit_project(server.store, project["id"])  # restored by a manager: not removed again
+        assert len(api.get(f"/v1/projects/{project['id']}/removals").json()) == 1
+
+
+def test_spam_rules_are_checked_and_can_be_switched_off(api):
+    project = cat_dog_project(api)
+    assert project["fraud"] is None
+    url = f"/v1/projects/{project['id']}"
+    bad = api.patch(url, json={"fraud": {"fast_answer_ms": 0}})
+    assert_problem(bad, 422, field="fraud.fast_answer_ms")
+    unknown = api.patch(url, json={"fraud": {"slow_answer_ms": 10}})
+    assert_problem(unknown, 422, field="fraud.slow_answer_ms")
+    on = api.patch(url, json={"fraud": {"fast_answer_ms": 900, "window": 30}})
+    assert on.json()["fraud"]["window"] == 30
+    assert api.patch(url, json={"fraud": None}).json()["fraud"] is None
