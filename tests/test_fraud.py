@@ -14,6 +14,7 @@ from assay.quality.fraud import (
     DEFAULT_MAX_FAST_SHARE,
     DEFAULT_WINDOW,
     fast_answers,
+    repeated_label,
 )
 
 HONEST_MEDIAN_MS = 6000
@@ -89,3 +90,45 @@ def test_spam_rules_are_checked_and_can_be_switched_off(api):
     on = api.patch(url, json={"fraud": {"fast_answer_ms": 900, "window": 30}})
     assert on.json()["fraud"]["window"] == 30
     assert api.patch(url, json={"fraud": None}).json()["fraud"] is None
+
+
+def test_repeated_label_spares_honest_workers_and_flags_one_label_spam():
+    rng = np.random.default_rng(3)
+    for base in ([0.5, 0.5], [0.7, 0.3], [0.4, 0.3, 0.2, 0.1]):
+        k, names = len(base), [f"l{i}" for i in range(len(base))]
+        # what other workers answer: right at 0.85 on average, errors spread evenly
+        rate = {name: 0.85 * b + 0.15 / k for name, b in zip(names, base, strict=True)}
+        flagged = 0
+        for _ in range(1000):
+            accuracy = rng.uniform(0.7, 0.97)
+            truth = rng.choice(k, size=150, p=base)
+            answers = [t if rng.random() < accuracy else rng.integers(k) for t in truth]
+            labels = [names[a] for a in answers]
+            checks = (repeated_label(labels[:i], rate, 50, 1e-4) for i in range(50, 151))
+            flagged += any(checks)  # checked after every answer: far more often than refits
+        assert flagged <= 1, (base, flagged)
+        assert repeated_label([names[-1]] * 50, rate, 50, 1e-4).code == "repeated_label"
+        assert repeated_label([names[0]] * 49, rate, 50, 1e-4) is None  # not before a window
+
+
+def test_one_label_spam_leaves_the_queue_and_honest_workers_stay(api, server):
+    fraud = {"repeated_label_chance": 0.0001, "label_window": 20}
+    project = cat_dog_project(api, fraud=fraud, overlap=3)
+    for i in range(40):
+        api.post("/v1/tasks", json={"project": project["id"], "params": {"n": i}})
+    workers = [_worker(api, server) for _ in range(3)]
+    try:
+        for turn in range(20):
+            for w, worker in enumerate(workers):
+                offered = worker.post("/v1/work/next", json={"project": project["id"]}).json()
+                label = "dog" if w == 0 else ("cat", "dog")[(turn + w) % 2]
+                answer = {"response": {"label": label}}
+                worker.post(f"/v1/assignments/{offered['id']}/submit", json=answer)
+        refit_project(server.store, project["id"])
+        removals = api.get(f"/v1/projects/{project['id']}/removals").json()
+        assert [r["worker"] for r in removals] == [workers[0].worker_id]
+        assert removals[0]["code"] == "repeated_label"
+        assert removals[0]["evidence"]["label"] == "dog" and removals[0]["evidence"]["count"] == 20
+    finally:
+        for worker in workers:
+            worker.close()

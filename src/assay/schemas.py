@@ -8,7 +8,7 @@ from assay.automation.settings import AutomationSettings
 from assay.enums import BATCH_STATUSES, ROLES, TASK_STATUSES, WORKER_ROLES
 from assay.kinds import KINDS
 from assay.quality import CATEGORICAL
-from assay.quality.fraud import DEFAULT_MAX_FAST_SHARE, DEFAULT_WINDOW
+from assay.quality.fraud import DEFAULT_LABEL_WINDOW, DEFAULT_MAX_FAST_SHARE, DEFAULT_WINDOW
 from assay.text import Text
 
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
@@ -65,6 +65,13 @@ class FraudSettings(Request):
     )
     max_fast_share: Annotated[float, Field(ge=0, lt=1)] = DEFAULT_MAX_FAST_SHARE
     window: Annotated[int, Field(ge=5, le=1000)] = DEFAULT_WINDOW
+    repeated_label_chance: Annotated[float, Field(gt=0, lt=0.5)] | None = Field(
+        None,
+        description="A worker who gives one label in most of their last `label_window` "
+        "answers, so much more often than others give it that an honest worker would with a "
+        "chance below this (e.g. 0.0001), leaves the queue (`repeated_label`); label kinds only",
+    )
+    label_window: Annotated[int, Field(ge=10, le=1000)] = DEFAULT_LABEL_WINDOW
 
 
 class QualitySettings(Request):

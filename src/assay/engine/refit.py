@@ -64,11 +64,14 @@ def refit_project(store: Store, project_id: str) -> str | None:
         project = one(conn, _PROJECT, {"project": project_id})
         rows = all_rows(conn, _ANSWERS, {"project": project_id})
     params = orjson.loads(project.params)
+    categorical = bool(rows) and is_categorical(project.kind)
+    if categorical:
+        answers, keys, gold = encode_answers(project.kind, params, rows)
     if project.fraud:
-        remove_spammers(store, project_id, orjson.loads(project.fraud))
-    if not rows or not is_categorical(project.kind):
+        labelled = list(zip([r.worker_id for r in rows], keys, strict=True)) if categorical else []
+        remove_spammers(store, project_id, orjson.loads(project.fraud), labelled)
+    if not categorical:
         return None
-    answers, _, gold = encode_answers(project.kind, params, rows)
     method = project.consolidation or default_method(answers)
     # before the write transaction: it may take seconds
     fit = CATEGORICAL[method]().fit(answers, gold)

@@ -8,6 +8,7 @@ once restored is not removed again automatically from that project (the manager 
 Every removal and restoration is kept in `worker_removals`.
 """
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,12 @@ from assay.engine.tasks import release_slots
 from assay.errors import NotFound
 from assay.ids import new_id, utc_now
 from assay.quality.fraud import (
+    DEFAULT_LABEL_WINDOW,
     DEFAULT_MAX_FAST_SHARE,
     DEFAULT_WINDOW,
     Finding,
     fast_answers,
+    repeated_label,
 )
 from assay.quality.removal import removal_reason
 from assay.store.db import Store
@@ -96,23 +99,48 @@ def remove_weak_workers(
     return _remove(store, project_id, findings)
 
 
-def remove_spammers(store: Store, project_id: str, fraud: dict[str, Any]) -> list[str]:
-    """Remove the workers the project's spam rules (`fraud` settings) find; returns their ids."""
-    fast_ms = fraud.get("fast_answer_ms")
-    if fast_ms is None:
-        return []
+def remove_spammers(
+    store: Store, project_id: str, fraud: dict[str, Any], labelled: list[tuple[str, str]]
+) -> list[str]:
+    """Remove the workers the project's spam rules (`fraud` settings) find; returns their
+    ids. `labelled`: (worker, label) of every answer, oldest first, for categorical kinds."""
     with store.read() as conn:
-        durations: dict[str, list[int]] = {}
-        for r in all_rows(conn, _DURATIONS, {"project": project_id}):
-            durations.setdefault(r.worker_id, []).append(r.duration_ms)
         decided = {r.worker_id for r in all_rows(conn, _DECIDED, {"project": project_id})}
-    share = fraud.get("max_fast_share", DEFAULT_MAX_FAST_SHARE)
-    window = fraud.get("window", DEFAULT_WINDOW)
-    findings = {}
+        durations: dict[str, list[int]] = {}
+        if fraud.get("fast_answer_ms") is not None:
+            for r in all_rows(conn, _DURATIONS, {"project": project_id}):
+                durations.setdefault(r.worker_id, []).append(r.duration_ms)
+    findings = _repeated_labels(fraud, labelled)
     for worker, times in durations.items():
-        if worker not in decided and (found := fast_answers(times, fast_ms, share, window)):
+        rule = (
+            fraud.get("max_fast_share", DEFAULT_MAX_FAST_SHARE),
+            fraud.get("window", DEFAULT_WINDOW),
+        )
+        if found := fast_answers(times, fraud["fast_answer_ms"], *rule):
             findings[worker] = found
-    return _remove(store, project_id, findings)
+    return _remove(store, project_id, {w: f for w, f in findings.items() if w not in decided})
+
+
+def _repeated_labels(fraud: dict[str, Any], labelled: list[tuple[str, str]]) -> dict[str, Finding]:
+    """`repeated_label` findings: each worker's labels against the other workers' rates."""
+    chance = fraud.get("repeated_label_chance")
+    if chance is None or not labelled:
+        return {}
+    window = fraud.get("label_window", DEFAULT_LABEL_WINDOW)
+    by_worker: dict[str, list[str]] = {}
+    for worker, label in labelled:
+        by_worker.setdefault(worker, []).append(label)
+    everyone = Counter(label for _, label in labelled)
+    findings = {}
+    for worker, labels in by_worker.items():
+        others = everyone - Counter(labels)
+        total = sum(others.values())
+        if total == 0:
+            continue
+        base_rate = {label: n / total for label, n in others.items()}
+        if found := repeated_label(labels, base_rate, window, chance):
+            findings[worker] = found
+    return findings
 
 
 def _remove(store: Store, project_id: str, findings: dict[str, Finding]) -> list[str]:
