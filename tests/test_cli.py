@@ -104,7 +104,7 @@ def test_a_new_user_labels_the_sample_in_the_browser(served, browser):
     page.click("button[type=submit]")
     page.wait_for_url("**/work")
     page.wait_for_selector("#widget[data-state=ready]")
-    assert "sentiment" in page.inner_text("#instructions")
+    expect(page.locator("#instructions")).to_contain_text("sentiment")  # rendered apart
     first = page.get_attribute("#widget", "data-task-id")
     page.keyboard.press("1")
     page.keyboard.press("Enter")
