@@ -12,6 +12,7 @@ import httpx
 import psycopg
 import pytest
 from conftest import PG_ADMIN_DSN, auth, free_port, wait_healthy
+from test_cli import run as run_assay
 
 from assay import AssayConnectionError, Client
 
@@ -21,17 +22,8 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_") a
 
 
 def run(*args, env=None, cwd=None, check=True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [ASSAY, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=CLEAN_ENV | (env or {}),
-        cwd=cwd,
-    )
-    if check:
-        assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    """`assay ARGS` as a person runs it: in a clean environment (plus `env`)."""
+    return run_assay(*args, check=check, env=CLEAN_ENV | (env or {}), cwd=cwd)
 
 
 @pytest.fixture(scope="module")
